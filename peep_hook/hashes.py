@@ -1,0 +1,75 @@
+"""SHA-256 values in peep's form and in pip's form, and hashing archives.
+
+peep wrote the SHA-256 of an archive as URL-safe base64 without padding (43
+characters, the encoding of wheel RECORD files); pip writes it as 64 hex
+digits. Both name the same 32 bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+
+#: SHA-256 of zero bytes: what an empty or fully truncated download hashes to.
+EMPTY_SHA256_HEX = hashlib.sha256(b"").hexdigest()
+
+# 42 characters of the alphabet, then one whose two low bits are zero: 43
+# characters carry 258 bits, and the last 2 must be 0 for a 256-bit digest.
+# base64.urlsafe_b64decode silently skips characters outside the alphabet, so
+# the text is checked with this pattern before it is decoded.
+_PEEP_RE = re.compile(r"[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]")
+_HEX_RE = re.compile(r"[0-9a-fA-F]{64}")
+
+_CHUNK = 1 << 20
+
+
+class MalformedHash(ValueError):
+    """A value written as a hash that is not a well-formed SHA-256."""
+
+
+def peep_to_hex(value: str) -> str:
+    """Return the hex form of a peep hash, or raise MalformedHash saying why."""
+    if _PEEP_RE.fullmatch(value) is None:
+        raise MalformedHash(_diagnose_peep(value))
+    return base64.urlsafe_b64decode(value + "=").hex()
+
+
+def hex_to_peep(hex_digest: str) -> str:
+    """Return the peep form (unpadded URL-safe base64) of a hex SHA-256."""
+    if _HEX_RE.fullmatch(hex_digest) is None:
+        raise MalformedHash(f"{hex_digest!r} is not a SHA-256 hex digest")
+    raw = binascii.unhexlify(hex_digest)
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def is_peep_hash(value: str) -> bool:
+    return _PEEP_RE.fullmatch(value) is not None
+
+
+def _diagnose_peep(value: str) -> str:
+    if _HEX_RE.fullmatch(value):
+        return (
+            f"{value!r} is a hex digest, not peep's base64 form; write it as "
+            f"'# sha256: {hex_to_peep(value.lower())}' or as pip's "
+            f"'--hash=sha256:{value.lower()}'"
+        )
+    if len(value) != 43:
+        return (
+            f"{value!r} has {len(value)} characters; a peep sha256 value has 43 "
+            "(unpadded URL-safe base64)"
+        )
+    bad = sorted({c for c in value if not (c.isascii() and (c.isalnum() or c in "-_"))})
+    if bad:
+        return f"{value!r} contains characters outside URL-safe base64: {''.join(bad)!r}"
+    return f"{value!r} is not a valid SHA-256 in base64 (its last character cannot end one)"
+
+
+def sha256_of_file(path: str) -> str:
+    """Hex SHA-256 of a file, read in chunks so memory stays bounded."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(_CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -1,0 +1,349 @@
+"""Every contact with pip's internals: the patch targets, their checks, the wrappers.
+
+Imported only once pip has been imported (by :mod:`peep_hook._bootstrap`).
+The hook feeds pip's own hash-checking mode rather than re-implementing it:
+
+* ``req_file.get_file_content``: record the raw text of every requirements
+  and constraints file pip reads (pip drops comments before parsing);
+* ``req_file.handle_requirement_line``: add the peep hashes above a line to
+  that requirement's ``--hash`` options;
+* ``RequirementCommand.get_requirements``: switch on ``require_hashes`` for
+  every command that resolves requirements, and refuse unpinned hashed ones;
+* ``RequirementPreparer._get_linked_req_hashes``: the guard, called before
+  every archive is fetched; refuses unless hash checking is in force;
+* ``install_requirements`` of each build environment: refuse to fetch build
+  dependencies, which pip never hash-checks;
+* ``HashError.__str__`` / ``HashErrors.__str__``: add peep-form reports.
+
+Each target is looked up and its parameters checked before anything is
+patched; if one is missing or changed, pip refuses to fetch anything.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import re
+from dataclasses import dataclass
+from importlib import import_module
+from typing import Any, Callable, Iterator
+
+import pip
+import wrapt
+from pip._internal.exceptions import HashErrors, HashUnpinned, InstallationError
+from pip._internal.utils.hashes import Hashes, MissingHashes
+
+from peep_hook import _bootstrap, policy, report, reqfile
+
+logger = logging.getLogger("peep_hook")
+
+#: Oldest pip the patch points are known for, and the newest release tested.
+OLDEST_SUPPORTED = (20, 3)
+NEWEST_TESTED = (26, 3)
+
+Wrapper = Callable[[Callable[..., Any], Any, tuple, dict], Any]
+
+
+class HookError(InstallationError):
+    """peep-hook refuses: pip prints ``ERROR: <message>`` and exits with 1."""
+
+
+class _State:
+    """What the hook learns while one pip command runs."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, reqfile.FileHashes] = {}
+        self.origins: dict[str, report.Origin] = {}
+        self.preparing: Any = None  # the requirement whose archive is being prepared
+        self.notices_given = False
+
+
+_state = _State()
+
+
+# -- the wrappers --------------------------------------------------------------
+
+
+def _read_requirements_file(wrapped, instance, args, kwargs):
+    url, text = wrapped(*args, **kwargs)
+    source = args[0] if args else kwargs["url"]
+    scanned = reqfile.scan(text)
+    if scanned.malformed:
+        raise HookError(report.malformed_hash_lines(source, scanned.malformed))
+    for lineno, comment in scanned.near_misses:
+        logger.warning(
+            "peep-hook: %s line %s is not a peep hash line (write '# sha256: <value>'): %s",
+            source, lineno, comment,
+        )
+    for orphan in scanned.orphans:
+        logger.warning(
+            "peep-hook: %s line %s: this hash is not directly above a requirement "
+            "and applies to nothing", source, orphan.lineno,
+        )
+    _state.files[source] = scanned
+    return url, text
+
+
+def _add_peep_hashes(wrapped, instance, args, kwargs):
+    parsed = wrapped(*args, **kwargs)
+    line = args[0] if args else kwargs["line"]
+    scanned = _state.files.get(line.filename)
+    if scanned is None:
+        raise HookError(
+            f"peep-hook did not see the text of {line.filename}, so it cannot "
+            "check its hashes; refusing."
+        )
+    options = parsed.options
+    hashes = options.get("hashes") if options else None
+    for hex_digest in (hashes or {}).get("sha256", ()):
+        _state.origins.setdefault(
+            hex_digest,
+            report.Origin(report.pip_option(hex_digest), line.filename, line.lineno),
+        )
+    block = scanned.hashes_for(line.lineno)
+    if block:
+        if options is None:  # pip < 24 leaves it None on -e lines
+            options = parsed.options = {}
+        sha256 = options.setdefault("hashes", {}).setdefault("sha256", [])
+        for hash_line in block:
+            if hash_line.hex not in sha256:
+                sha256.append(hash_line.hex)
+            _state.origins[hash_line.hex] = report.Origin(
+                f"# sha256: {hash_line.value}", line.filename, hash_line.lineno
+            )
+    return parsed
+
+
+def _require_hashes(wrapped, instance, args, kwargs):
+    options = args[1] if len(args) > 1 else kwargs["options"]
+    _give_notices()
+    if getattr(options, "no_require_hashes", False):
+        raise HookError(
+            "peep-hook: --no-require-hashes would switch hash checking off. "
+            "To run one command unchecked, set PEEP_HOOK=off instead."
+        )
+    reqs = wrapped(*args, **kwargs)
+    options.require_hashes = True
+    unpinned = HashErrors()
+    for req in reqs:
+        if _needs_pin(req):
+            error = HashUnpinned()
+            error.req = req
+            unpinned.append(error)
+    if unpinned:
+        raise unpinned
+    return reqs
+
+
+def _needs_pin(req: Any) -> bool:
+    # pip 26.1+ accepts a hashed top-level requirement without ==; older pips
+    # refuse it. peep-hook refuses it on every pip.
+    return (
+        req.has_hash_options
+        and not req.constraint
+        and not req.editable
+        and req.original_link is None
+        and not req.is_pinned
+        and req.match_markers()
+    )
+
+
+def _guard_fetch(wrapped, instance, args, kwargs):
+    req = args[0] if args else kwargs["req"]
+    _state.preparing = req
+    if getattr(instance, "require_hashes", None) is not True:
+        raise HookError(
+            f"peep-hook: refusing to fetch {req.link}: pip's hash checking is not "
+            "in force for it."
+        )
+    try:
+        hashes = wrapped(*args, **kwargs)
+    except HashUnpinned:
+        if req.has_hash_options:
+            raise
+        # No hash and no pin: fetch and hash it, then fail as missing, so the
+        # report can show the block to paste.
+        return MissingHashes()
+    if not isinstance(hashes, Hashes):
+        raise HookError(f"peep-hook: no hashes to check {req.link} against; refusing.")
+    return hashes
+
+
+def _refuse_build_dependencies(wrapped, instance, args, kwargs):
+    arguments = inspect.signature(wrapped).bind(*args, **kwargs).arguments
+    requirements = list(arguments.get("requirements") or ())
+    if not requirements:
+        return wrapped(*args, **kwargs)
+    for_req = arguments.get("for_req") or _state.preparing
+    raise HookError(report.build_dependencies_refused(for_req, requirements))
+
+
+def _explain_hash_error(wrapped, instance, args, kwargs):
+    return wrapped(*args, **kwargs) + _explain([instance])
+
+
+def _explain_hash_errors(wrapped, instance, args, kwargs):
+    return wrapped(*args, **kwargs) + _explain(instance.errors)
+
+
+def _explain(errors) -> str:
+    try:
+        return report.explain_hash_errors(errors, _state.origins)
+    except Exception:  # a report must never hide pip's own message
+        logger.debug("peep-hook could not format its report", exc_info=True)
+        return ""
+
+
+def _give_notices() -> None:
+    if _state.notices_given:
+        return
+    _state.notices_given = True
+    setting = policy.current()
+    if setting.warning:
+        logger.warning("peep-hook: %s", setting.warning)
+    if _version_tuple(pip.__version__) > NEWEST_TESTED:
+        logger.warning(
+            "peep-hook: pip %s is newer than the newest pip tested (%s); its "
+            "patch points check out.", pip.__version__, ".".join(map(str, NEWEST_TESTED)),
+        )
+
+
+# -- targets -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Patch:
+    """One patch point: where it is, the parameters the wrapper relies on."""
+
+    module: str
+    qualname: str
+    params: tuple[str, ...]
+    wrapper: Wrapper
+    #: also patch every subclass in ``module`` that overrides the method
+    subclasses: bool = False
+
+    def sites(self) -> Iterator[tuple[Any, str]]:
+        """Yield (owner, attribute) pairs to wrap, after checking each one."""
+        where = f"{self.module}.{self.qualname}"
+        try:
+            module = import_module(self.module)
+        except ImportError as exc:
+            raise PatchTargetError(f"{self.module} cannot be imported ({exc})") from exc
+        *path, attr = self.qualname.split(".")
+        owner: Any = module
+        for part in path:
+            owner = getattr(owner, part, None)
+            if owner is None:
+                raise PatchTargetError(f"{where} is missing")
+        owners = [owner]
+        if self.subclasses:
+            owners += [
+                cls for cls in vars(module).values()
+                if isinstance(cls, type) and cls is not owner
+                and issubclass(cls, owner) and attr in vars(cls)
+            ]
+        for each in owners:
+            self._check(each, attr, f"{self.module}.{'.'.join(path + [attr])}"
+                        if each is owner else f"{each.__module__}.{each.__qualname__}.{attr}")
+            yield each, attr
+
+    def _check(self, owner: Any, attr: str, where: str) -> None:
+        function = inspect.getattr_static(owner, attr, None)
+        if isinstance(function, wrapt.FunctionWrapper):
+            function = function.__wrapped__
+        if not inspect.isfunction(function):
+            raise PatchTargetError(f"{where} is missing")
+        names = [p for p in inspect.signature(function).parameters if p != "self"]
+        # Subclass overrides put the parameters in different orders across
+        # pips; their wrapper binds by name, so only presence matters there.
+        fits = (
+            set(self.params) <= set(names) if self.subclasses
+            else names[: len(self.params)] == list(self.params)
+        )
+        if not fits:
+            raise PatchTargetError(
+                f"{where} has parameters ({', '.join(names)}), "
+                f"expected ({', '.join(self.params)}, ...)"
+            )
+
+
+class PatchTargetError(Exception):
+    """A patch target is missing or has changed shape."""
+
+
+PATCHES: tuple[Patch, ...] = (
+    Patch("pip._internal.req.req_file", "get_file_content",
+          ("url", "session"), _read_requirements_file),
+    Patch("pip._internal.req.req_file", "handle_requirement_line",
+          ("line", "options"), _add_peep_hashes),
+    Patch("pip._internal.cli.req_command", "RequirementCommand.get_requirements",
+          ("args", "options", "finder", "session"), _require_hashes),
+    Patch("pip._internal.operations.prepare", "RequirementPreparer._get_linked_req_hashes",
+          ("req",), _guard_fetch),
+    Patch("pip._internal.build_env", "BuildEnvironment.install_requirements",
+          ("requirements",), _refuse_build_dependencies, subclasses=True),
+    Patch("pip._internal.exceptions", "HashError.__str__", (), _explain_hash_error),
+    Patch("pip._internal.exceptions", "HashErrors.__str__", (), _explain_hash_errors),
+)
+
+_originals: dict[tuple[int, str], tuple[Any, str, Any]] = {}
+
+
+def activate() -> None:
+    """Check every target, then patch them all; idempotent.
+
+    If the hook cannot do its job in this pip, every fetching command refuses.
+    """
+    setting = policy.current()
+    if setting.mode == policy.OFF:
+        return
+    if _originals:
+        return
+    problems = []
+    version = _version_tuple(pip.__version__)
+    if version < OLDEST_SUPPORTED:
+        problems.append(f"pip {pip.__version__} is older than the oldest supported (20.3)")
+    sites: list[tuple[Any, str, Wrapper]] = []
+    for patch in PATCHES:
+        try:
+            sites.extend((owner, attr, patch.wrapper) for owner, attr in patch.sites())
+        except PatchTargetError as exc:
+            problems.append(str(exc))
+    if problems:
+        _bootstrap.refuse_fetching_commands(
+            f"peep-hook cannot protect pip {pip.__version__}: {'; '.join(problems)}. "
+            "pip will not install, download or build anything until hashes can "
+            "be checked. Use a pip that peep-hook supports (20.3 to "
+            f"{'.'.join(map(str, NEWEST_TESTED))}) or a newer peep-hook; "
+            "set PEEP_HOOK=off to run one command unchecked."
+        )
+        return
+    for owner, attr, wrapper in sites:
+        _originals[(id(owner), attr)] = (owner, attr, inspect.getattr_static(owner, attr))
+        wrapt.wrap_function_wrapper(owner, attr, wrapper)
+    _declare_eager_imports()
+
+
+def deactivate() -> None:
+    """Undo :func:`activate`, restoring every original."""
+    for owner, attr, original in _originals.values():
+        setattr(owner, attr, original)
+    _originals.clear()
+
+
+def _declare_eager_imports() -> None:
+    # pip 26.3 blocks imports once installing starts. Everything the hook uses
+    # is imported by now; naming our modules also keeps them loaded for tools
+    # that reload pip.
+    eager = getattr(pip, "_EAGER_IMPORTS", None)
+    if isinstance(eager, set):
+        eager.update({"wrapt", "peep_hook.pip_patches", "peep_hook.report",
+                      "peep_hook.reqfile", "peep_hook.hashes", "peep_hook.policy"})
+
+
+def _version_tuple(version: str) -> tuple[int, int]:
+    """(major, minor) of a pip version string such as "26.3" or "26.0b1"."""
+    match = re.match(r"(\d+)(?:\.(\d+))?", version)
+    if match is None:
+        return (0, 0)
+    return int(match.group(1)), int(match.group(2) or 0)

@@ -1,0 +1,101 @@
+"""Reading peep hash comments out of the raw text of a requirements file.
+
+pip strips comments before anything else sees a requirements file, so the hook
+scans the raw text itself, under peep's block rules:
+
+* a hash line is ``# sha256: <value>`` (``#``, whitespace, ``sha256:``,
+  whitespace, the value, optionally a ``#`` comment);
+* a requirement gets every hash line seen since the previous line that is
+  neither blank nor a comment: hashes stack, and blank lines and other
+  comments inside a block do not break it;
+* any other line (requirement, option, continuation) ends the block; a
+  ``\\``-continued requirement is known by its first physical line, which is
+  also the line number pip gives it.
+
+Line numbers are physical and 1-based and come from ``str.splitlines``, as in
+pip's own reader, so they equal pip's ``ParsedLine.lineno``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from peep_hook.hashes import MalformedHash, peep_to_hex
+
+# peep's own pattern (label, colon and spacing exactly as peep required).
+_HASH_LINE_RE = re.compile(r"\s*#\s+sha256:\s+(?P<value>\S+)\s*(?:#.*)?$")
+# Comments that look as if they were meant to be hash lines but are not:
+# peep ignored them, which silently leaves a requirement without its hash.
+_NEAR_MISS_RE = re.compile(r"\s*#\s*(?:sha-?256|sha384|sha512|md5)\s*[:=]", re.IGNORECASE)
+_EDITABLE_RE = re.compile(r"\s*(?:-e\b|--editable\b)")
+
+
+@dataclass(frozen=True)
+class HashLine:
+    """One ``# sha256:`` line: where it is, what it says, and its hex value."""
+
+    lineno: int
+    value: str
+    hex: str | None = None
+    error: str | None = None
+
+
+@dataclass
+class FileHashes:
+    """What one requirements file says about hashes, by physical line number."""
+
+    #: first physical line of a requirement or option line -> its hash block
+    blocks: dict[int, tuple[HashLine, ...]] = field(default_factory=dict)
+    #: hash lines whose value is not a well-formed SHA-256
+    malformed: list[HashLine] = field(default_factory=list)
+    #: hash lines that apply to nothing (above an option line, or at the end)
+    orphans: list[HashLine] = field(default_factory=list)
+    #: comments that look like hash lines but are not (line number, text)
+    near_misses: list[tuple[int, str]] = field(default_factory=list)
+
+    def hashes_for(self, lineno: int) -> tuple[HashLine, ...]:
+        return self.blocks.get(lineno, ())
+
+
+def scan(text: str) -> FileHashes:
+    """Scan the raw text of a requirements file for peep hash blocks."""
+    result = FileHashes()
+    pending: list[HashLine] = []
+    continued = False  # the previous physical line ended with a backslash
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped or stripped[0] == "#":
+            # Blank lines and comments keep the block; in pip they also end a
+            # backslash continuation.
+            continued = False
+            if stripped:
+                _scan_comment(result, pending, lineno, line)
+            continue
+        if continued:
+            # A continuation line is not a requirement of its own.
+            result.orphans.extend(pending)
+        elif pending:
+            if stripped[0] == "-" and not _EDITABLE_RE.match(line):
+                result.orphans.extend(pending)  # an option line resets the block
+            else:
+                result.blocks[lineno] = tuple(pending)
+        pending = []
+        continued = line.endswith("\\")
+    result.orphans.extend(pending)
+    return result
+
+
+def _scan_comment(result: FileHashes, pending: list[HashLine], lineno: int, line: str) -> None:
+    match = _HASH_LINE_RE.match(line)
+    if match is None:
+        if _NEAR_MISS_RE.match(line):
+            result.near_misses.append((lineno, line.strip()))
+        return
+    value = match.group("value")
+    try:
+        hash_line = HashLine(lineno, value, hex=peep_to_hex(value))
+    except MalformedHash as exc:
+        hash_line = HashLine(lineno, value, error=str(exc))
+        result.malformed.append(hash_line)
+    pending.append(hash_line)

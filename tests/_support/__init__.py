@@ -1,0 +1,1 @@
+"""Helpers for hermetic tests: archives, a local index, virtual environments."""

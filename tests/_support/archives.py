@@ -1,0 +1,151 @@
+"""Wheels and sdists built in memory, byte-for-byte reproducible.
+
+An sdist here carries an in-tree build backend that writes a marker file as
+soon as any of its code runs, so a test can prove that nothing from a refused
+archive was executed.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import tarfile
+import textwrap
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+_EPOCH = (2020, 1, 1, 0, 0, 0)
+
+
+@dataclass(frozen=True)
+class Archive:
+    name: str
+    version: str
+    filename: str
+    data: bytes
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+    @property
+    def peep(self) -> str:
+        raw = hashlib.sha256(self.data).digest()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @property
+    def pin(self) -> str:
+        return f"{self.name}=={self.version}"
+
+    def peep_block(self) -> str:
+        return f"# sha256: {self.peep}\n{self.pin}\n"
+
+    def write(self, directory: Path) -> Path:
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / self.filename
+        path.write_bytes(self.data)
+        return path
+
+
+def _record_hash(data: bytes) -> str:
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).decode().rstrip("=")
+    return f"sha256={digest}"
+
+
+def wheel(
+    name: str,
+    version: str,
+    *,
+    requires: Sequence[str] = (),
+    payload: str = "",
+) -> Archive:
+    """A pure-Python wheel holding module ``name`` (``VERSION`` and ``payload``)."""
+    dist_info = f"{name}-{version}.dist-info"
+    metadata = [f"Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
+    metadata += [f"Requires-Dist: {r}" for r in requires]
+    files = {
+        f"{name}/__init__.py": f"VERSION = {version!r}\n{payload}\n",
+        f"{dist_info}/METADATA": "\n".join(metadata) + "\n",
+        f"{dist_info}/WHEEL": (
+            "Wheel-Version: 1.0\nGenerator: peep-hook-tests\n"
+            "Root-Is-Purelib: true\nTag: py3-none-any\n"
+        ),
+    }
+    record = [f"{path},{_record_hash(text.encode())},{len(text.encode())}" for path, text in files.items()]
+    record.append(f"{dist_info}/RECORD,,")
+    files[f"{dist_info}/RECORD"] = "\n".join(record) + "\n"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path, text in files.items():
+            zf.writestr(zipfile.ZipInfo(path, _EPOCH), text)
+    return Archive(name, version, f"{name}-{version}-py3-none-any.whl", buffer.getvalue())
+
+
+def sdist(
+    name: str,
+    version: str,
+    *,
+    marker_dir: Path,
+    requires: Sequence[str] = (),
+    build_requires: Sequence[str] = (),
+    payload: str = "",
+) -> Archive:
+    """An sdist whose in-tree backend writes ``marker_dir/<name>-<version>`` when imported."""
+    built = wheel(name, version, requires=requires, payload=payload)
+    marker = marker_dir / f"{name}-{version}"
+    backend = textwrap.dedent(
+        f'''\
+        import base64, os
+        with open({str(marker)!r}, "a") as f:
+            f.write("backend code ran\\n")
+        _WHEEL = base64.b64decode({base64.b64encode(built.data).decode()!r})
+
+        def get_requires_for_build_wheel(config_settings=None):
+            return []
+
+        def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+            with open(os.path.join(wheel_directory, {built.filename!r}), "wb") as f:
+                f.write(_WHEEL)
+            return {built.filename!r}
+        '''
+    )
+    pyproject = textwrap.dedent(
+        f"""\
+        [build-system]
+        requires = {list(build_requires)!r}
+        build-backend = "backend"
+        backend-path = ["."]
+        """
+    )
+    pkg_info = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+    top = f"{name}-{version}"
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz", format=tarfile.PAX_FORMAT) as tf:
+        for path, text in (
+            ("pyproject.toml", pyproject),
+            ("backend.py", backend),
+            ("PKG-INFO", pkg_info),
+        ):
+            data = text.encode()
+            info = tarfile.TarInfo(f"{top}/{path}")
+            info.size = len(data)
+            info.mtime = 1577836800
+            info.mode = 0o644
+            tf.addfile(info, io.BytesIO(data))
+    # gzip writes a timestamp; fix it so equal inputs give equal bytes.
+    data = bytearray(buffer.getvalue())
+    data[4:8] = b"\0\0\0\0"
+    return Archive(name, version, f"{top}.tar.gz", bytes(data))
+
+
+def tampered(archive: Archive, *, marker_dir: Path | None = None) -> Archive:
+    """A working archive of the same name and version with other contents, as a
+    compromised index would serve it. For an sdist, its backend also leaves a
+    marker in ``marker_dir`` when run."""
+    if archive.filename.endswith(".whl"):
+        return wheel(archive.name, archive.version, payload="TAMPERED = True")
+    assert marker_dir is not None, "a tampered sdist needs a marker directory"
+    return sdist(archive.name, archive.version, marker_dir=marker_dir, payload="TAMPERED = True")

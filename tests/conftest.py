@@ -1,0 +1,93 @@
+"""Fixtures: the built peep-hook wheel, a hooked venv, a local index, markers.
+
+The pip under test and the wheelhouse holding it (and wrapt) come from the
+environment, set by tox: PEEP_HOOK_TEST_PIP and PEEP_HOOK_TEST_WHEELHOUSE.
+Nothing here touches the network.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from tests._support.index import Index
+from tests._support.venvs import Venv, run
+
+ROOT = Path(__file__).resolve().parent.parent
+_SOURCE_FILES = ("peep_hook", "setup.py", "setup.cfg", "pyproject.toml", "README.rst")
+
+
+def _setting(name: str) -> str:
+    value = os.environ.get(name)
+    if not value:
+        raise pytest.UsageError(
+            f"{name} is not set: run the tests through tox (see README.rst), "
+            "which downloads the pip under test into a wheelhouse first."
+        )
+    return value
+
+
+@pytest.fixture(scope="session")
+def pip_version() -> str:
+    return _setting("PEEP_HOOK_TEST_PIP")
+
+
+@pytest.fixture(scope="session")
+def wheelhouse() -> Path:
+    return Path(_setting("PEEP_HOOK_TEST_WHEELHOUSE"))
+
+
+@pytest.fixture(scope="session")
+def hook_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """peep-hook's wheel, built without network from a copy of this checkout
+    (a copy, so that parallel workers do not share setuptools' build dir)."""
+    source = tmp_path_factory.mktemp("source")
+    for name in _SOURCE_FILES:
+        copy = shutil.copytree if (ROOT / name).is_dir() else shutil.copy2
+        copy(ROOT / name, source / name)
+    out = tmp_path_factory.mktemp("dist")
+    result = run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-index",
+                  "--no-build-isolation", "-q", "-w", out, source])
+    assert result.returncode == 0, str(result)
+    return next(out.glob("peep_hook-*.whl"))
+
+
+@pytest.fixture(scope="session")
+def make_venv(tmp_path_factory, wheelhouse, pip_version, hook_wheel):
+    def make(*, hooked: bool = True) -> Venv:
+        path = tmp_path_factory.mktemp("venv") / "env"
+        return Venv.create(path, wheelhouse=wheelhouse, pip_version=pip_version,
+                           hook_wheel=hook_wheel if hooked else None)
+    return make
+
+
+@pytest.fixture(scope="session")
+def _shared_venv(make_venv) -> Venv:
+    return make_venv()
+
+
+@pytest.fixture
+def venv(_shared_venv: Venv) -> Iterator[Venv]:
+    """A venv with the pip under test and peep-hook; reset after each test."""
+    yield _shared_venv
+    _shared_venv.reset()
+
+
+@pytest.fixture
+def index(tmp_path: Path) -> Iterator[Index]:
+    served = Index(tmp_path / "index")
+    yield served
+    served.close()
+
+
+@pytest.fixture
+def markers(tmp_path: Path) -> Path:
+    """Where sdist backends leave a file when any of their code runs."""
+    path = tmp_path / "markers"
+    path.mkdir()
+    return path

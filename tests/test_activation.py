@@ -1,0 +1,136 @@
+"""Packaging and activation: the .pth, start-up cost, fail-closed loading, uninstall."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+from tests._support.archives import wheel
+from tests._support.venvs import Venv
+
+_IMPORTS_PIP_AND_REPORTS = (
+    "import sys, pip; print('wrapt' in sys.modules, 'peep_hook.pip_patches' in sys.modules)"
+)
+
+
+def _imported_modules(importtime_stderr: str) -> set[str]:
+    names = set()
+    for line in importtime_stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            names.add(line.rsplit("|", 1)[1].strip())
+    return names
+
+
+def test_wheel_puts_pth_and_start_files_at_its_root_and_in_record(hook_wheel: Path):
+    with zipfile.ZipFile(hook_wheel) as zf:
+        names = set(zf.namelist())
+        record = next(n for n in names if n.endswith(".dist-info/RECORD"))
+        recorded = {line.split(",")[0] for line in zf.read(record).decode().splitlines()}
+        pth = zf.read("peep_hook.pth").decode()
+        start = zf.read("peep_hook.start").decode()
+    assert {"peep_hook.pth", "peep_hook.start", "peep_hook/_bootstrap.py"} <= names
+    assert {"peep_hook.pth", "peep_hook.start"} <= recorded
+    assert len(pth.splitlines()) == 1 and pth.startswith("import ")
+    assert start.strip() == "peep_hook._bootstrap:start"
+
+
+def test_python_that_never_imports_pip_loads_neither_wrapt_nor_pip(venv: Venv):
+    result = venv.python_run("-X", "importtime", "-c", "pass")
+
+    assert result.returncode == 0
+    assert result.stdout == ""
+    imported = _imported_modules(result.stderr)
+    assert "peep_hook._bootstrap" in imported  # the .pth line did run
+    assert not {m for m in imported if m.split(".")[0] in ("wrapt", "pip")}
+    assert [line for line in result.stderr.splitlines() if not line.startswith("import time:")] == []
+
+
+def test_bootstrap_is_idempotent_and_quiet(venv: Venv):
+    result = venv.python_run(
+        "-c",
+        "import sys; from peep_hook import _bootstrap as b; b.start(); b.start();"
+        "print(sum(type(f).__name__ == '_PipWatcher' for f in sys.meta_path))",
+    )
+    assert result.returncode == 0, str(result)
+    assert result.stdout.strip() == "1"
+    assert result.stderr == ""
+
+
+def test_importing_pip_loads_the_hook(venv: Venv):
+    result = venv.python_run("-c", _IMPORTS_PIP_AND_REPORTS)
+    assert result.stdout.split() == ["True", "True"], str(result)
+
+
+def test_python_dash_m_pip_is_hooked(venv: Venv, index, tmp_path):
+    alpha = wheel("alpha", "1.0")
+    index.publish(alpha)
+    result = venv.python_run("-m", "pip", "install", "alpha==1.0", "-i", index.url)
+    assert result.returncode == 1, str(result)
+    assert f"# sha256: {alpha.peep}" in result.stderr
+    assert not venv.installed("alpha")
+
+
+def test_non_fetching_pip_commands_work(venv: Venv):
+    result = venv.pip("list")
+    assert result.returncode == 0, str(result)
+    assert "peep-hook" in result.stdout or "peep_hook" in result.stdout
+
+
+def test_missing_patch_target_makes_pip_refuse(make_venv, index, tmp_path):
+    venv = make_venv()
+    # A "future pip" in which the guard's patch point has been renamed.
+    prepare = next(venv.site_packages.glob("pip/_internal/operations/prepare.py"))
+    with prepare.open("a") as f:
+        f.write(
+            "\nRequirementPreparer._hashes_for = RequirementPreparer._get_linked_req_hashes\n"
+            "del RequirementPreparer._get_linked_req_hashes\n"
+        )
+    alpha = wheel("alpha", "1.0")
+    index.publish(alpha)
+    req = tmp_path / "requirements.txt"
+    req.write_text(alpha.peep_block())
+
+    result = venv.pip("install", "-r", req, "-i", index.url)
+
+    assert result.returncode == 1, str(result)
+    assert "peep-hook cannot protect pip" in result.stderr
+    assert "RequirementPreparer._get_linked_req_hashes is missing" in result.stderr
+    assert "PEEP_HOOK=off" in result.stderr
+    assert not venv.installed("alpha")
+    # Commands that fetch nothing still work, so the environment can be repaired.
+    assert venv.pip("--version").returncode == 0
+    assert venv.pip("uninstall", "-y", "peep-hook").returncode == 0
+
+
+def test_hook_that_cannot_load_makes_pip_refuse(make_venv, index, tmp_path):
+    venv = make_venv()
+    # wrapt half-removed: its package is there but broken.
+    (venv.site_packages / "wrapt" / "__init__.py").write_text("raise ImportError('broken wrapt')\n")
+    alpha = wheel("alpha", "1.0")
+    index.publish(alpha)
+
+    result = venv.pip("install", "alpha==1.0", "-i", index.url)
+
+    assert result.returncode == 1, str(result)
+    assert "peep-hook could not load inside pip" in result.stderr
+    assert "broken wrapt" in result.stderr
+    assert not venv.installed("alpha")
+    # Outside pip, Python still starts silently.
+    plain = venv.python_run("-c", "print('ok')")
+    assert (plain.returncode, plain.stdout, plain.stderr) == (0, "ok\n", "")
+
+
+def test_uninstall_leaves_no_trace_and_pip_works_unhooked(make_venv, index, tmp_path):
+    venv = make_venv()
+    assert (venv.site_packages / "peep_hook.pth").exists()
+
+    result = venv.pip("uninstall", "-y", "peep-hook")
+
+    assert result.returncode == 0, str(result)
+    leftovers = [p.name for p in venv.site_packages.iterdir() if "peep" in p.name.lower()]
+    assert leftovers == []
+    alpha = wheel("alpha", "1.0")
+    index.publish(alpha)
+    unhooked = venv.pip("install", "alpha==1.0", "-i", index.url)
+    assert unhooked.returncode == 0, str(unhooked)
+    assert venv.installed("alpha")

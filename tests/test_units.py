@@ -1,0 +1,39 @@
+"""Small pure pieces: the policy setting and the report's wording helpers."""
+
+from types import SimpleNamespace
+
+from peep_hook import policy, report
+
+
+def test_policy_defaults_to_strict():
+    assert policy.current({}) == policy.Policy("strict", "default")
+
+
+def test_policy_off_is_read_from_the_environment():
+    assert policy.current({"PEEP_HOOK": "OFF "}).mode == "off"
+
+
+def test_unknown_policy_value_never_weakens():
+    setting = policy.current({"PEEP_HOOK": "disabled"})
+    assert setting.mode == "strict" and "disabled" in setting.warning
+
+
+def test_version_is_read_from_the_archive_name():
+    link = SimpleNamespace(filename="Foo_Bar-1.2.post1.tar.gz")
+    inner = SimpleNamespace(name="foo-bar", extras=set())
+    req = SimpleNamespace(req=inner, link=link, original_link=None, is_pinned=False)
+    assert report.paste_requirement(req) == "foo-bar==1.2.post1"
+    req.link = SimpleNamespace(filename="foo_bar-3.0-py3-none-any.whl")
+    assert report.paste_requirement(req) == "foo-bar==3.0"
+
+
+def test_url_requirement_is_pasted_as_written():
+    url = "https://host/archive/abc.tar.gz#egg=bleach==1.2.1"
+    req = SimpleNamespace(req=None, link=SimpleNamespace(filename="abc.tar.gz"),
+                          original_link=SimpleNamespace(url=url), is_pinned=False)
+    assert report.paste_requirement(req) == url
+
+
+def test_empty_archive_hint_says_truncated():
+    from peep_hook.hashes import EMPTY_SHA256_HEX
+    assert "truncated" in report._mismatch_hint(EMPTY_SHA256_HEX, "x-1.0.tar.gz")
