@@ -24,12 +24,17 @@ _state = {"watching": False, "loaded": False}
 
 
 class _PipWatcher:
-    """A meta path finder that notices ``import pip`` and nothing else."""
+    """A meta path finder that notices pip being imported, and nothing else.
+
+    It acts on ``pip`` and on its submodules: pip's own ``__pip-runner__.py``
+    (the entry point of its build children) imports ``pip`` through a finder
+    placed ahead of this one, so the first submodule is the next chance.
+    """
 
     _busy = False
 
     def find_spec(self, fullname, path=None, target=None):
-        if fullname != "pip" or self._busy:
+        if self._busy or not (fullname == "pip" or fullname.startswith("pip.")):
             return None
         self._busy = True
         try:
@@ -45,8 +50,8 @@ class _PipWatcher:
 
         def exec_then_hook(module):
             exec_module(module)
-            if module.__name__ == "pip":
-                _pip_imported()
+            if module.__name__ == fullname:
+                _pip_imported(pip_done=fullname == "pip")
 
         loader.exec_module = exec_then_hook
         return spec
@@ -71,9 +76,12 @@ def start():
         pass
 
 
-def _pip_imported():
-    if _state["loaded"]:
+def _pip_imported(pip_done=True):
+    pip = sys.modules.get("pip")
+    if _state["loaded"] or pip is None:
         return
+    if not pip_done and getattr(getattr(pip, "__spec__", None), "_initializing", False):
+        return  # a submodule imported by pip/__init__ itself: wait for pip
     _state["loaded"] = True
     _state["watching"] = False
     try:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import os
 import re
 from dataclasses import dataclass
 from importlib import import_module
@@ -30,10 +31,13 @@ from typing import Any, Callable, Iterator
 
 import pip
 import wrapt
-from pip._internal.exceptions import HashErrors, HashUnpinned, InstallationError
+from pip._internal.exceptions import HashErrors, HashUnpinned, InstallationError, PipError
+from pip._internal.req.constructors import install_req_from_line
 from pip._internal.utils.hashes import Hashes, MissingHashes
+from pip._vendor.packaging.requirements import InvalidRequirement, Requirement
 
 from peep_hook import _bootstrap, policy, report, reqfile
+from peep_hook.pins import HANDOFF_ENV, HandoffError, Pins
 
 logger = logging.getLogger("peep_hook")
 
@@ -56,6 +60,10 @@ class _State:
         self.origins: dict[str, report.Origin] = {}
         self.preparing: Any = None  # the requirement whose archive is being prepared
         self.notices_given = False
+        #: hashes by project name, from every hashed line of every file read
+        self.pins = Pins()
+        #: set in a build child: the parent's pins, the only ones it may use
+        self.handoff: str | None = None
 
 
 _state = _State()
@@ -111,7 +119,25 @@ def _add_peep_hashes(wrapped, instance, args, kwargs):
             _state.origins[hash_line.hex] = report.Origin(
                 f"# sha256: {hash_line.value}", line.filename, hash_line.lineno
             )
+    _register_pin(parsed, f"{line.filename}:{line.lineno}")
     return parsed
+
+
+def _register_pin(parsed: Any, origin: str) -> None:
+    hexes = ((parsed.options or {}).get("hashes") or {}).get("sha256")
+    if not hexes:
+        return
+    try:
+        requirement = Requirement(parsed.requirement)
+    except InvalidRequirement:
+        return  # a URL or path: its hashes are checked against its own link
+    if requirement.url:
+        return
+    specs = list(requirement.specifier)
+    exact = specs[0].version if len(specs) == 1 and specs[0].operator in ("==", "===") else None
+    if exact is not None and "*" in exact:
+        exact = None
+    _state.pins.add(requirement.name, exact, hexes, origin)
 
 
 def _require_hashes(wrapped, instance, args, kwargs):
@@ -124,6 +150,10 @@ def _require_hashes(wrapped, instance, args, kwargs):
         )
     reqs = wrapped(*args, **kwargs)
     options.require_hashes = True
+    if _state.handoff is not None:
+        # A build child: resolve dependencies of build dependencies to the
+        # versions the parent's files pin.
+        reqs = list(reqs) + _pin_constraints()
     unpinned = HashErrors()
     for req in reqs:
         if _needs_pin(req):
@@ -133,6 +163,14 @@ def _require_hashes(wrapped, instance, args, kwargs):
     if unpinned:
         raise unpinned
     return reqs
+
+
+def _pin_constraints() -> list[Any]:
+    return [
+        install_req_from_line(f"{name}=={version}", comes_from="peep-hook pins",
+                              constraint=True)
+        for name, version in sorted(_state.pins.exact_pins().items())
+    ]
 
 
 def _needs_pin(req: Any) -> bool:
@@ -161,21 +199,105 @@ def _guard_fetch(wrapped, instance, args, kwargs):
     except HashUnpinned:
         if req.has_hash_options:
             raise
-        # No hash and no pin: fetch and hash it, then fail as missing, so the
-        # report can show the block to paste.
-        return MissingHashes()
+        # No hash of its own and no pin: the pins below may still cover it;
+        # if not, it is fetched, hashed and refused as missing, so the report
+        # can show the block to paste.
+        hashes = MissingHashes()
     if not isinstance(hashes, Hashes):
         raise HookError(f"peep-hook: no hashes to check {req.link} against; refusing.")
+    if not req.has_hash_options:
+        # A dependency or build dependency: the hashes given for its name in
+        # any requirements or constraints file (on every pip, not only 26.1+).
+        known = _state.pins.hashes_for(req.name) if req.name else []
+        if known:
+            return Hashes({"sha256": known})
     return hashes
 
 
-def _refuse_build_dependencies(wrapped, instance, args, kwargs):
-    arguments = inspect.signature(wrapped).bind(*args, **kwargs).arguments
-    requirements = list(arguments.get("requirements") or ())
+def _verified_build_dependencies(wrapped, instance, args, kwargs):
+    bound = inspect.signature(wrapped).bind(*args, **kwargs)
+    requirements = list(bound.arguments.get("requirements") or ())
     if not requirements:
         return wrapped(*args, **kwargs)
-    for_req = arguments.get("for_req") or _state.preparing
-    raise HookError(report.build_dependencies_refused(for_req, requirements))
+    for_req = bound.arguments.get("for_req") or _state.preparing
+    installer = getattr(instance, "installer", None)
+    in_process = type(installer).__name__ == "InprocessBuildEnvironmentInstaller"
+    if type(instance).__name__ == "VenvBuildEnvironment" and not in_process:
+        # pip 26.2+ --use-feature venv-isolation: the child pip runs in a fresh
+        # venv where the hook does not load, so nothing there would be checked.
+        raise HookError(report.build_child_unchecked(for_req, requirements))
+    pinned, unpinned, conflicts = _pin_build_requirements(requirements)
+    if conflicts:
+        raise HookError(report.build_pin_conflicts(for_req, conflicts))
+    bound.arguments["requirements"] = pinned
+    if in_process:
+        _check_in_process(installer)
+    with _state.pins.handed_off():
+        try:
+            return wrapped(*bound.args, **bound.kwargs)
+        except PipError as exc:
+            advice = report.build_dependencies_failed(for_req, pinned, unpinned)
+            if type(exc).__name__ == "BuildDependencyInstallError":
+                # pip 26's in-process installer: the error itself carries the
+                # captured output (with our blocks); keep it, add our hint.
+                hint = getattr(exc, "hint_stmt", None)
+                exc.hint_stmt = f"{hint}\n{advice}" if hint else advice
+                raise
+            # A child pip: its output, with our blocks, has been shown already.
+            raise HookError(advice) from exc
+
+
+def _pin_build_requirements(
+    requirements: list[str],
+) -> tuple[list[str], list[str], list[tuple[str, str, str]]]:
+    """Rewrite each build requirement to the exact version the files pin.
+
+    Returns the rewritten list, the names with no hashed pin (left as they
+    are: pip then fails on their missing hash and prints the block to add),
+    and (requirement, pinned version, origins) for pins that do not satisfy it.
+    """
+    pinned, unpinned, conflicts = [], [], []
+    for text in requirements:
+        try:
+            requirement = Requirement(text)
+        except InvalidRequirement:
+            pinned.append(text)  # pip will refuse it: no hash can cover it
+            continue
+        if requirement.marker is not None and not requirement.marker.evaluate():
+            continue
+        version = _state.pins.exact_version(requirement.name)
+        if version is None:
+            pinned.append(text)
+            unpinned.append(requirement.name)
+            continue
+        if not requirement.specifier.contains(version, prereleases=True):
+            pin = _state.pins.get(requirement.name)
+            conflicts.append((text, version, ", ".join(pin.origins if pin else ())))
+            continue
+        extras = f"[{','.join(sorted(requirement.extras))}]" if requirement.extras else ""
+        pinned.append(f"{requirement.name}{extras}=={version}")
+    return pinned, unpinned, conflicts
+
+
+def _check_in_process(installer: Any) -> None:
+    """pip 26's in-process build installer: a second preparer, hard-coded to
+    skip hash checking. Switch checking on and constrain it to the pins."""
+    preparer = getattr(installer, "_preparer", None)
+    constraints = getattr(installer, "_build_constraints", None)
+    if preparer is None or not hasattr(preparer, "require_hashes") or constraints is None:
+        raise HookError(
+            "peep-hook: this pip's in-process build installer has changed shape; "
+            "refusing to install build dependencies unchecked."
+        )
+    preparer.require_hashes = True
+    installer._build_constraints = (*constraints, *_pin_constraints())
+
+
+def _no_cached_builds(wrapped, instance, args, kwargs):
+    # pip 23.1+ trusts a wheel it built earlier from a verified sdist without
+    # hashing the wheel itself. A cached build is just a file on disk that
+    # anyone with access to the cache can change: never use one.
+    return None
 
 
 def _explain_hash_error(wrapped, instance, args, kwargs):
@@ -281,7 +403,9 @@ PATCHES: tuple[Patch, ...] = (
     Patch("pip._internal.operations.prepare", "RequirementPreparer._get_linked_req_hashes",
           ("req",), _guard_fetch),
     Patch("pip._internal.build_env", "BuildEnvironment.install_requirements",
-          ("requirements",), _refuse_build_dependencies, subclasses=True),
+          ("requirements",), _verified_build_dependencies, subclasses=True),
+    Patch("pip._internal.cache", "WheelCache.get_cache_entry",
+          ("link", "package_name"), _no_cached_builds),
     Patch("pip._internal.exceptions", "HashError.__str__", (), _explain_hash_error),
     Patch("pip._internal.exceptions", "HashErrors.__str__", (), _explain_hash_errors),
 )
@@ -300,6 +424,13 @@ def activate() -> None:
     if _originals:
         return
     problems = []
+    handoff = os.environ.get(HANDOFF_ENV)
+    if handoff:
+        try:
+            _state.pins = Pins.read_handoff(handoff)
+            _state.handoff = handoff
+        except HandoffError as exc:
+            problems.append(f"the pins handed over by the parent pip are unusable: {exc}")
     version = _version_tuple(pip.__version__)
     if version < OLDEST_SUPPORTED:
         problems.append(f"pip {pip.__version__} is older than the oldest supported (20.3)")

@@ -9,12 +9,15 @@ and requirement objects only through a few long-stable attributes
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
 from peep_hook.hashes import EMPTY_SHA256_HEX, hex_to_peep
 from peep_hook.reqfile import HashLine
 
+# pip's comes_from for a line of a file: "-r requirements.txt (line 3)"
+_COMES_FROM_FILE = re.compile(r"-[rc] (.+?)(?: \(line \d+\))?$")
 _SDIST_SUFFIXES = (".tar.gz", ".tgz", ".tar.bz2", ".tbz", ".tar.xz", ".txz", ".tar", ".zip")
 
 
@@ -122,17 +125,47 @@ def malformed_hash_lines(filename: str, bad: Sequence[HashLine]) -> str:
     return "\n".join(lines)
 
 
-def build_dependencies_refused(for_req: Any, requirements: Sequence[str]) -> str:
-    what = _name(for_req) if for_req is not None else "a source distribution"
-    archive = _archive_name(for_req) if for_req is not None else None
-    if archive:
-        what = f"{what} ({archive})"
+def _building(for_req: Any) -> str:
+    if for_req is None:
+        return "a source distribution"
+    archive = _archive_name(for_req)
+    return f"{_name(for_req)} ({archive})" if archive else _name(for_req)
+
+
+def build_dependencies_failed(for_req: Any, pinned: Sequence[str], unpinned: Sequence[str]) -> str:
+    where = _where_to_paste(for_req) if for_req is not None else "your requirements file"
+    if unpinned:
+        cause = (
+            "needs build dependencies that no requirements or constraints file "
+            f"pins with a hash: {', '.join(unpinned)}."
+        )
+    else:
+        cause = (
+            f"could not install its build dependencies ({', '.join(pinned)}) "
+            "with verified hashes; their own dependencies need hashed pins too."
+        )
     return (
-        f"peep-hook: building {what} needs build dependencies that peep-hook "
-        f"cannot verify yet: {', '.join(requirements)}. pip would fetch and run "
-        "them without checking their hashes, so nothing was installed. Use a "
-        "wheel of it instead (and its hash), or install hash-checked build "
-        "dependencies first and pass --no-build-isolation."
+        f"peep-hook: building {_building(for_req)} {cause} Nothing was installed. "
+        f"Add the blocks shown above to {where}, which also installs them, or to "
+        "a constraints file given with -c, which pins them without installing."
+    )
+
+
+def build_pin_conflicts(for_req: Any, conflicts: Sequence[tuple[str, str, str]]) -> str:
+    lines = [f"peep-hook: building {_building(for_req)} needs build dependencies "
+             "that the hashed pins in your files do not satisfy:"]
+    lines += [f"    {text}, but {origins} pins {version}" for text, version, origins in conflicts]
+    lines.append("Pin versions that satisfy them (with their hashes). Nothing was installed.")
+    return "\n".join(lines)
+
+
+def build_child_unchecked(for_req: Any, requirements: Sequence[str]) -> str:
+    return (
+        f"peep-hook: building {_building(for_req)} would install build dependencies "
+        f"({', '.join(requirements)}) in a separate virtual environment "
+        "(--use-feature venv-isolation), where peep-hook cannot check their "
+        "hashes. Nothing was installed. Drop that option, or add "
+        "--use-feature inprocess-build-deps so pip installs them itself."
     )
 
 
@@ -171,9 +204,8 @@ def _context(req: Any) -> str:
 
 def _where_to_paste(req: Any) -> str:
     comes_from = getattr(req, "comes_from", None)
-    if isinstance(comes_from, str) and comes_from.startswith(("-r ", "-c ")):
-        return comes_from[3:]
-    return "your requirements file"
+    match = _COMES_FROM_FILE.match(comes_from) if isinstance(comes_from, str) else None
+    return match.group(1) if match else "your requirements file"
 
 
 def _archive_name(req: Any) -> str | None:

@@ -14,6 +14,9 @@ scans the raw text itself, under peep's block rules:
 
 Line numbers are physical and 1-based and come from ``str.splitlines``, as in
 pip's own reader, so they equal pip's ``ParsedLine.lineno``.
+
+:func:`logical_lines` groups the other lines as pip's ``join_lines`` does, for
+tools that lint or rewrite a file rather than install from it.
 """
 
 from __future__ import annotations
@@ -29,6 +32,11 @@ _HASH_LINE_RE = re.compile(r"\s*#\s+sha256:\s+(?P<value>\S+)\s*(?:#.*)?$")
 # peep ignored them, which silently leaves a requirement without its hash.
 _NEAR_MISS_RE = re.compile(r"\s*#\s*(?:sha-?256|sha384|sha512|md5)\s*[:=]", re.IGNORECASE)
 _EDITABLE_RE = re.compile(r"\s*(?:-e\b|--editable\b)")
+# pip's COMMENT_RE: a '#' at the start or after whitespace starts a comment
+# (so a URL's '#egg=' fragment is not one). pip writes it r"(^|\s+)#.*$",
+# which searches in quadratic time over a long run of whitespace; here a match
+# may only begin where such a run begins, which finds the same matches.
+COMMENT_RE = re.compile(r"(?:^|(?<!\s)\s+)#.*$")
 
 
 @dataclass(frozen=True)
@@ -99,3 +107,54 @@ def _scan_comment(result: FileHashes, pending: list[HashLine], lineno: int, line
         hash_line = HashLine(lineno, value, error=str(exc))
         result.malformed.append(hash_line)
     pending.append(hash_line)
+
+
+@dataclass(frozen=True)
+class LogicalLine:
+    """A requirement or option line: its physical lines, as pip joins them."""
+
+    lineno: int  # the first physical line, which is pip's line number for it
+    lines: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        """The text pip parses: lines joined, comment removed, stripped."""
+        joined = "".join(
+            line.strip("\\") if line.endswith("\\") else line for line in self.lines
+        )
+        return COMMENT_RE.sub("", joined).strip()
+
+    @property
+    def is_option(self) -> bool:
+        """An option line (``-i``, ``-r``, ...) as pip reads it; ``-e`` is not one."""
+        text = self.text
+        return text.startswith("-") and _EDITABLE_RE.match(text) is None
+
+
+def logical_lines(text: str) -> list[LogicalLine]:
+    """The non-blank, non-comment lines of a file, continuations joined.
+
+    A comment or blank line ends a continuation, as in pip, and is not part
+    of the logical line (pip drops it anyway).
+    """
+    result: list[LogicalLine] = []
+    group: list[str] = []
+    start = 0
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped or stripped[0] == "#":
+            _flush(result, start, group)
+            continue
+        if not group:
+            start = lineno
+        group.append(line)
+        if not line.endswith("\\"):
+            _flush(result, start, group)
+    _flush(result, start, group)
+    return result
+
+
+def _flush(result: list[LogicalLine], start: int, group: list[str]) -> None:
+    if group:
+        result.append(LogicalLine(start, tuple(group)))
+        group.clear()

@@ -322,21 +322,6 @@ def test_wheel_is_verified(venv, index, tmp_path, markers):
     assert not list(dest.glob("*.whl")) if dest.exists() else True
 
 
-def test_unverifiable_build_dependencies_are_refused(venv, index, tmp_path, markers):
-    backend = wheel("buildtool", "1.0")
-    beta = sdist("beta", "2.0", marker_dir=markers, build_requires=["buildtool"])
-    index.publish(beta, backend)
-    req = write(tmp_path / "requirements.txt", beta.peep_block() + backend.peep_block())
-
-    result = venv.pip("install", "-r", req, "-i", index.url)
-
-    assert refused(result), str(result)
-    assert "build dependencies" in result.stderr and "buildtool" in result.stderr
-    assert "beta" in result.stderr
-    assert list(markers.iterdir()) == []
-    assert not venv.installed("beta") and not venv.installed("buildtool")
-
-
 def test_no_require_hashes_cannot_switch_checking_off(venv, index, tmp_path, pip_version):
     alpha = wheel("alpha", "1.0")
     index.publish(alpha)

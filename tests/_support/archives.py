@@ -92,11 +92,25 @@ def sdist(
     requires: Sequence[str] = (),
     build_requires: Sequence[str] = (),
     payload: str = "",
+    backend: str | None = None,
 ) -> Archive:
-    """An sdist whose in-tree backend writes ``marker_dir/<name>-<version>`` when imported."""
+    """An sdist whose in-tree backend writes ``marker_dir/<name>-<version>`` when imported.
+
+    With ``backend``, the sdist instead names that build backend (a module
+    from one of ``build_requires``, such as :func:`backend_wheel`) and has no
+    code of its own.
+    """
+    if backend is not None:
+        return _sdist_files(name, version, {
+            "pyproject.toml": (
+                f"[build-system]\nrequires = {list(build_requires)!r}\n"
+                f"build-backend = {backend!r}\n"
+            ),
+            "PKG-INFO": _pkg_info(name, version, requires),
+        })
     built = wheel(name, version, requires=requires, payload=payload)
     marker = marker_dir / f"{name}-{version}"
-    backend = textwrap.dedent(
+    backend_code = textwrap.dedent(
         f'''\
         import base64, os
         with open({str(marker)!r}, "a") as f:
@@ -120,15 +134,23 @@ def sdist(
         backend-path = ["."]
         """
     )
-    pkg_info = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+    return _sdist_files(name, version, {
+        "pyproject.toml": pyproject,
+        "backend.py": backend_code,
+        "PKG-INFO": _pkg_info(name, version, requires),
+    })
+
+
+def _pkg_info(name: str, version: str, requires: Sequence[str]) -> str:
+    lines = ["Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
+    return "\n".join(lines + [f"Requires-Dist: {r}" for r in requires]) + "\n"
+
+
+def _sdist_files(name: str, version: str, files: dict[str, str]) -> Archive:
     top = f"{name}-{version}"
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz", format=tarfile.PAX_FORMAT) as tf:
-        for path, text in (
-            ("pyproject.toml", pyproject),
-            ("backend.py", backend),
-            ("PKG-INFO", pkg_info),
-        ):
+        for path, text in files.items():
             data = text.encode()
             info = tarfile.TarInfo(f"{top}/{path}")
             info.size = len(data)
@@ -139,6 +161,54 @@ def sdist(
     data = bytearray(buffer.getvalue())
     data[4:8] = b"\0\0\0\0"
     return Archive(name, version, f"{top}.tar.gz", bytes(data))
+
+
+def backend_wheel(name: str, version: str, *, marker_dir: Path, payload: str = "") -> Archive:
+    """A PEP 517 build backend as a wheel: module ``name`` leaves
+    ``marker_dir/<name>-<version>`` when imported, and builds a minimal wheel
+    for whatever sdist it is run in (name and version from its PKG-INFO)."""
+    marker = marker_dir / f"{name}-{version}"
+    code = textwrap.dedent(
+        f'''\
+        import base64, hashlib, os, zipfile
+        with open({str(marker)!r}, "a") as f:
+            f.write("build backend ran\\n")
+        {payload}
+
+        def get_requires_for_build_wheel(config_settings=None):
+            return []
+
+        def _meta():
+            fields = {{}}
+            with open("PKG-INFO") as f:
+                for line in f:
+                    key, _, value = line.partition(": ")
+                    fields.setdefault(key, []).append(value.strip())
+            return fields["Name"][0], fields["Version"][0], fields.get("Requires-Dist", [])
+
+        def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+            name, version, requires = _meta()
+            dist_info = name + "-" + version + ".dist-info"
+            meta = "Metadata-Version: 2.1\\nName: " + name + "\\nVersion: " + version + "\\n"
+            meta += "".join("Requires-Dist: " + r + "\\n" for r in requires)
+            files = {{
+                name + "/__init__.py": "BUILT_BY = " + repr(__name__) + "\\n",
+                dist_info + "/METADATA": meta,
+                dist_info + "/WHEEL": "Wheel-Version: 1.0\\nGenerator: x\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n",
+            }}
+            record = []
+            for path, text in files.items():
+                digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).decode().rstrip("=")
+                record.append(path + ",sha256=" + digest + "," + str(len(text.encode())))
+            files[dist_info + "/RECORD"] = "\\n".join(record + [dist_info + "/RECORD,,"]) + "\\n"
+            filename = name + "-" + version + "-py3-none-any.whl"
+            with zipfile.ZipFile(os.path.join(wheel_directory, filename), "w") as zf:
+                for path, text in files.items():
+                    zf.writestr(path, text)
+            return filename
+        '''
+    )
+    return wheel(name, version, payload=code)
 
 
 def tampered(archive: Archive, *, marker_dir: Path | None = None) -> Archive:
