@@ -36,8 +36,9 @@ from pip._internal.req.constructors import install_req_from_line
 from pip._internal.utils.hashes import Hashes, MissingHashes
 from pip._vendor.packaging.requirements import InvalidRequirement, Requirement
 
-from peep_hook import _bootstrap, policy, report, reqfile
-from peep_hook.pins import HANDOFF_ENV, HandoffError, Pins
+from peep_hook import _bootstrap, installed, policy, report, reqfile
+from peep_hook.hashes import sha256_of_file
+from peep_hook.pins import HANDOFF_ENV, HandoffError, Pins, canonical_name
 
 logger = logging.getLogger("peep_hook")
 
@@ -64,6 +65,8 @@ class _State:
         self.pins = Pins()
         #: set in a build child: the parent's pins, the only ones it may use
         self.handoff: str | None = None
+        #: project name -> sha256 of the archive verified for it in this run
+        self.verified: dict[str, str] = {}
 
 
 _state = _State()
@@ -189,6 +192,11 @@ def _needs_pin(req: Any) -> bool:
 def _guard_fetch(wrapped, instance, args, kwargs):
     req = args[0] if args else kwargs["req"]
     _state.preparing = req
+    if req.link is not None and req.link.is_existing_dir() and not req.link.is_vcs:
+        # The user's own source tree (pip install ./project): nothing is
+        # fetched, so there is nothing to hash. Its build dependencies and its
+        # dependencies are still verified.
+        return Hashes()
     if getattr(instance, "require_hashes", None) is not True:
         raise HookError(
             f"peep-hook: refusing to fetch {req.link}: pip's hash checking is not "
@@ -210,8 +218,61 @@ def _guard_fetch(wrapped, instance, args, kwargs):
         # any requirements or constraints file (on every pip, not only 26.1+).
         known = _state.pins.hashes_for(req.name) if req.name else []
         if known:
-            return Hashes({"sha256": known})
-    return hashes
+            hashes = Hashes({"sha256": known})
+    if isinstance(hashes, MissingHashes) or not req.name:
+        return hashes
+    return _RecordingHashes(hashes, req.name)
+
+
+class _RecordingHashes(Hashes):
+    """pip's Hashes, noting which archive matched, for the installed record."""
+
+    def __init__(self, hashes: Hashes, name: str) -> None:
+        super().__init__(hashes._allowed)
+        self._name = name
+
+    def check_against_path(self, path: str) -> None:
+        super().check_against_path(path)  # raises unless one hash matches
+        allowed = self._allowed.get("sha256", [])
+        digest = allowed[0] if len(allowed) == 1 else sha256_of_file(path)
+        _state.verified[canonical_name(self._name)] = digest
+
+
+def _editable_source_tree(wrapped, instance, args, kwargs):
+    req = args[0] if args else kwargs["req"]
+    link = req.link
+    if link is None or link.is_vcs or not link.is_existing_dir():
+        return wrapped(*args, **kwargs)  # pip refuses these in hash mode
+    # pip install -e ./project: the user's own tree, not fetched. pip refuses
+    # every editable in hash-checking mode; lift that for this one call only.
+    # Its build dependencies stay verified (they are checked separately).
+    instance.require_hashes = False
+    try:
+        return wrapped(*args, **kwargs)
+    finally:
+        instance.require_hashes = True
+
+
+def _record_verified_archive(wrapped, instance, args, kwargs):
+    result = wrapped(*args, **kwargs)
+    bound = inspect.signature(wrapped).bind(*args, **kwargs).arguments
+    name, wheel_path, scheme = bound["name"], bound["wheel_path"], bound["scheme"]
+    digest = _state.verified.get(canonical_name(name))
+    if digest is not None:
+        installed.write_record(name, wheel_path, (scheme.purelib, scheme.platlib), digest)
+    return result
+
+
+def _check_installed(wrapped, instance, args, kwargs):
+    req = args[0] if args else kwargs["req"]
+    dist = req.satisfied_by
+    expected = list((req.hash_options or {}).get("sha256", ())) or (
+        _state.pins.hashes_for(req.name) if req.name else []
+    )
+    recorded = installed.read_record(dist.location, req.name, str(dist.version))
+    if not expected or recorded is None or recorded not in expected:
+        raise HookError(report.installed_unverified(req, dist, expected, recorded))
+    return wrapped(*args, **kwargs)
 
 
 def _verified_build_dependencies(wrapped, instance, args, kwargs):
@@ -343,6 +404,8 @@ class Patch:
     wrapper: Wrapper
     #: also patch every subclass in ``module`` that overrides the method
     subclasses: bool = False
+    #: a name some pips bind and others do not: absent is fine
+    optional: bool = False
 
     def sites(self) -> Iterator[tuple[Any, str]]:
         """Yield (owner, attribute) pairs to wrap, after checking each one."""
@@ -352,6 +415,8 @@ class Patch:
         except ImportError as exc:
             raise PatchTargetError(f"{self.module} cannot be imported ({exc})") from exc
         *path, attr = self.qualname.split(".")
+        if self.optional and not hasattr(module, self.qualname):
+            return
         owner: Any = module
         for part in path:
             owner = getattr(owner, part, None)
@@ -406,6 +471,15 @@ PATCHES: tuple[Patch, ...] = (
           ("requirements",), _verified_build_dependencies, subclasses=True),
     Patch("pip._internal.cache", "WheelCache.get_cache_entry",
           ("link", "package_name"), _no_cached_builds),
+    Patch("pip._internal.operations.prepare", "RequirementPreparer.prepare_editable_requirement",
+          ("req",), _editable_source_tree),
+    Patch("pip._internal.operations.prepare", "RequirementPreparer.prepare_installed_requirement",
+          ("req", "skip_reason"), _check_installed),
+    Patch("pip._internal.operations.install.wheel", "install_wheel",
+          ("name", "wheel_path", "scheme"), _record_verified_archive),
+    # pips before 26 bind install_wheel into req_install at import time.
+    Patch("pip._internal.req.req_install", "install_wheel",
+          ("name", "wheel_path", "scheme"), _record_verified_archive, optional=True),
     Patch("pip._internal.exceptions", "HashError.__str__", (), _explain_hash_error),
     Patch("pip._internal.exceptions", "HashErrors.__str__", (), _explain_hash_errors),
 )
@@ -469,7 +543,8 @@ def _declare_eager_imports() -> None:
     eager = getattr(pip, "_EAGER_IMPORTS", None)
     if isinstance(eager, set):
         eager.update({"wrapt", "peep_hook.pip_patches", "peep_hook.report",
-                      "peep_hook.reqfile", "peep_hook.hashes", "peep_hook.policy"})
+                      "peep_hook.reqfile", "peep_hook.hashes", "peep_hook.policy",
+                      "peep_hook.pins", "peep_hook.installed"})
 
 
 def _version_tuple(version: str) -> tuple[int, int]:

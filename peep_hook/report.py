@@ -169,6 +169,35 @@ def build_child_unchecked(for_req: Any, requirements: Sequence[str]) -> str:
     )
 
 
+def installed_unverified(req: Any, dist: Any, expected: Sequence[str],
+                         recorded: str | None) -> str:
+    where = getattr(dist, "location", None) or "this environment"
+    version = getattr(dist, "version", "?")
+    if not expected:
+        why = "no requirements or constraints file gives a hash for it"
+        if recorded:
+            why += (f". It was installed from an archive with this hash, which you "
+                    f"may add once you trust it:\n\n{peep_line(recorded)}\n"
+                    f"{_name_of(req)}=={version}\n")
+    elif recorded is None:
+        why = ("peep-hook has no record of verifying the archive it came from "
+               "(it was installed before peep-hook, or by another tool)")
+    else:
+        why = (f"it was installed from an archive with hash {peep_line(recorded)}, "
+               "which is not one of the hashes given for it now")
+    return (
+        f"peep-hook: {_name(req)}{_context(req)} is already installed "
+        f"({_name_of(req)} {version} in {where}), but {why}. pip would trust it "
+        "unchecked. Reinstall it from a verified archive with --force-reinstall, "
+        "or install into a fresh virtualenv."
+    )
+
+
+def _name_of(req: Any) -> str:
+    inner = getattr(req, "req", None)
+    return str(inner.name) if inner is not None else str(getattr(req, "name", "?"))
+
+
 def paste_requirement(req: Any) -> str:
     """The requirement line to paste under a ``# sha256:`` line for ``req``."""
     link = getattr(req, "original_link", None)

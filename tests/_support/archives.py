@@ -206,9 +206,24 @@ def backend_wheel(name: str, version: str, *, marker_dir: Path, payload: str = "
                 for path, text in files.items():
                     zf.writestr(path, text)
             return filename
+
+        # PEP 660: a plain wheel is an acceptable "editable" for these tests.
+        get_requires_for_build_editable = get_requires_for_build_wheel
+        build_editable = build_wheel
         '''
     )
     return wheel(name, version, payload=code)
+
+
+def source_tree(directory: Path, name: str, version: str, *, backend: str,
+                build_requires: Sequence[str], requires: Sequence[str] = ()) -> Path:
+    """A project checkout (pyproject.toml + PKG-INFO) built by ``backend``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "pyproject.toml").write_text(
+        f"[build-system]\nrequires = {list(build_requires)!r}\nbuild-backend = {backend!r}\n"
+    )
+    (directory / "PKG-INFO").write_text(_pkg_info(name, version, requires))
+    return directory
 
 
 def tampered(archive: Archive, *, marker_dir: Path | None = None) -> Archive:

@@ -1,0 +1,67 @@
+"""The record of which verified archive an installed distribution came from.
+
+pip (and peep) trust whatever is installed: a requirement "already satisfied"
+is never checked. peep-hook writes the SHA-256 of the archive it verified into
+the distribution's ``.dist-info`` (listed in RECORD, so uninstalling removes
+it) and compares it with today's hashes when pip would skip the requirement.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import zipfile
+from typing import Iterable
+
+from peep_hook.pins import canonical_name
+
+RECORD_NAME = "PEEP_HOOK.json"
+
+
+def write_record(name: str, wheel_path: str, lib_dirs: Iterable[str], sha256: str) -> str | None:
+    """Write the record beside a freshly installed wheel's metadata; return its path."""
+    with zipfile.ZipFile(wheel_path) as zf:
+        dist_info = next(
+            (n.split("/", 1)[0] for n in zf.namelist()
+             if n.split("/", 1)[0].endswith(".dist-info")),
+            None,
+        )
+    if dist_info is None:
+        return None
+    for lib in dict.fromkeys(lib_dirs):
+        directory = os.path.join(lib, dist_info)
+        if os.path.isdir(directory):
+            return _write(directory, dist_info, name, sha256)
+    return None
+
+
+def _write(directory: str, dist_info: str, name: str, sha256: str) -> str:
+    data = (json.dumps({"name": name, "sha256": sha256}, sort_keys=True) + "\n").encode()
+    path = os.path.join(directory, RECORD_NAME)
+    with open(path, "wb") as f:
+        f.write(data)
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).decode().rstrip("=")
+    with open(os.path.join(directory, "RECORD"), "a", encoding="utf-8") as f:
+        f.write(f"{dist_info}/{RECORD_NAME},sha256={digest},{len(data)}\n")
+    return path
+
+
+def read_record(location: str | None, name: str | None, version: str) -> str | None:
+    """The sha256 recorded for an installed distribution, or None if there is none."""
+    if not location or not name or not os.path.isdir(location):
+        return None
+    wanted = canonical_name(name)
+    for entry in os.listdir(location):
+        if not entry.endswith(".dist-info"):
+            continue
+        entry_name, _, entry_version = entry[: -len(".dist-info")].rpartition("-")
+        if canonical_name(entry_name) == wanted and entry_version == version:
+            try:
+                with open(os.path.join(location, entry, RECORD_NAME), encoding="utf-8") as f:
+                    value = json.load(f).get("sha256")
+            except (OSError, ValueError, AttributeError):
+                return None
+            return value if isinstance(value, str) else None
+    return None
