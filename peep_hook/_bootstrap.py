@@ -20,7 +20,10 @@ HOME = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 #: pip commands that fetch archives: the ones that must never run unchecked.
 FETCHING_COMMANDS = frozenset({"install", "download", "wheel", "lock"})
 
-_state = {"watching": False, "loaded": False}
+#: The administrator's configuration file name, beside a global hook.
+CONFIG_NAME = "peep-hook.ini"
+
+_state = {"watching": False, "loaded": False, "global_home": None}
 
 
 class _PipWatcher:
@@ -60,13 +63,22 @@ class _PipWatcher:
 _WATCHER = _PipWatcher()
 
 
-def start():
-    """Arrange for the hook to load when pip is imported. Idempotent; never raises."""
+def start(global_home=None):
+    """Arrange for the hook to load when pip is imported. Idempotent; never raises.
+
+    ``global_home`` is given by a global hook (a sitecustomize in the base
+    interpreter): the private directory holding peep_hook, wrapt and the
+    administrator's configuration.
+    """
     try:
+        if global_home:
+            _state["global_home"] = global_home
         if _state["watching"] or _state["loaded"]:
             return
-        if os.environ.get("PEEP_HOOK", "").strip().lower() == "off":
-            return
+        if os.environ.get("PEEP_HOOK", "").strip().lower() == "off" and not (
+            global_home and os.path.exists(os.path.join(global_home, CONFIG_NAME))
+        ):
+            return  # an administrator's file may pin the policy: let it decide
         if "pip" in sys.modules:
             _pip_imported()
             return
@@ -90,9 +102,9 @@ def _pip_imported(pip_done=True):
         pass
     try:
         _import_from_home("wrapt")
-        from peep_hook import pip_patches
-
-        pip_patches.activate()
+        _import_from_home("peep_hook.pip_patches")
+        pip_patches = sys.modules["peep_hook.pip_patches"]
+        pip_patches.activate(config_path=config_path(), refuse=refuse_fetching_commands)
     except Exception as exc:
         refuse_fetching_commands(
             "peep-hook could not load inside pip ({}: {}), so pip cannot check "
@@ -100,6 +112,12 @@ def _pip_imported(pip_done=True):
             "(or remove peep_hook.pth from {}); set PEEP_HOOK=off to run one "
             "command unchecked.".format(type(exc).__name__, exc, HOME)
         )
+
+
+def config_path():
+    """The administrator's configuration file, when a global hook is in use."""
+    home = _state["global_home"]
+    return os.path.join(home, CONFIG_NAME) if home else None
 
 
 def _import_from_home(name):

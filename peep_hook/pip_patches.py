@@ -25,18 +25,28 @@ import inspect
 import logging
 import os
 import re
+import sysconfig
 from dataclasses import dataclass
 from importlib import import_module
 from typing import Any, Callable, Iterator
 
 import pip
 import wrapt
-from pip._internal.exceptions import HashErrors, HashUnpinned, InstallationError, PipError
+from pip._internal.exceptions import (
+    HashError,
+    HashErrors,
+    HashMismatch,
+    HashMissing,
+    HashUnpinned,
+    InstallationError,
+    PipError,
+)
 from pip._internal.req.constructors import install_req_from_line
 from pip._internal.utils.hashes import Hashes, MissingHashes
+from pip._internal.utils.misc import redact_auth_from_url
 from pip._vendor.packaging.requirements import InvalidRequirement, Requirement
 
-from peep_hook import _bootstrap, installed, policy, report, reqfile
+from peep_hook import _bootstrap, audit, installed, policy, report, reqfile
 from peep_hook.hashes import sha256_of_file
 from peep_hook.pins import HANDOFF_ENV, HandoffError, Pins, canonical_name
 
@@ -67,6 +77,59 @@ class _State:
         self.handoff: str | None = None
         #: project name -> sha256 of the archive verified for it in this run
         self.verified: dict[str, str] = {}
+        self.policy = policy.Policy(policy.STRICT, "default")
+        self.bundled: dict[str, list[str]] | None = None
+        self.audit: audit.AuditLog | None = None
+
+
+# -- refusing (strict) or reporting (warn), and the audit log ------------------
+
+
+def _warn_mode() -> bool:
+    return _state.policy.mode == policy.WARN
+
+
+def _refuse(message: str, req: Any = None) -> None:
+    """Stop pip with ``message`` (strict), or report it and go on (warn)."""
+    _audit("refused", req, reason=message)
+    if _warn_mode():
+        logger.warning("%s\n(peep-hook policy is warn: strict would stop here; going on.)",
+                       message)
+        return
+    raise HookError(message)
+
+
+def _refuse_error(error: PipError, req: Any = None, verdict: str = "refused") -> None:
+    """Raise pip's own error (strict), or log it and go on (warn)."""
+    _audit(verdict, req, reason=type(error).__name__)
+    if _warn_mode():
+        logger.warning("%s\n(peep-hook policy is warn: strict would stop here; going on.)",
+                       error)
+        return
+    raise error
+
+
+def _audit(verdict: str, req: Any = None, **fields: Any) -> None:
+    log = _state.audit
+    if log is None:
+        return
+    link = getattr(req, "link", None)
+    comes_from = getattr(req, "comes_from", None)
+    where = report.source_line(comes_from)
+    try:
+        log.record(
+            verdict,
+            requirement=report.requirement_text(req) if req is not None else None,
+            file=where[0] if where else None,
+            line=where[1] if where else None,
+            url=redact_auth_from_url(link.url_without_fragment) if link is not None else None,
+            **fields,
+        )
+    except audit.AuditError as exc:
+        if _warn_mode():
+            logger.warning("peep-hook: %s", exc)
+        else:
+            raise HookError(f"peep-hook: {exc}; refusing, as the audit log is required.")
 
 
 _state = _State()
@@ -80,7 +143,7 @@ def _read_requirements_file(wrapped, instance, args, kwargs):
     source = args[0] if args else kwargs["url"]
     scanned = reqfile.scan(text)
     if scanned.malformed:
-        raise HookError(report.malformed_hash_lines(source, scanned.malformed))
+        _refuse(report.malformed_hash_lines(source, scanned.malformed))
     for lineno, comment in scanned.near_misses:
         logger.warning(
             "peep-hook: %s line %s is not a peep hash line (write '# sha256: <value>'): %s",
@@ -100,10 +163,9 @@ def _add_peep_hashes(wrapped, instance, args, kwargs):
     line = args[0] if args else kwargs["line"]
     scanned = _state.files.get(line.filename)
     if scanned is None:
-        raise HookError(
-            f"peep-hook did not see the text of {line.filename}, so it cannot "
-            "check its hashes; refusing."
-        )
+        _refuse(f"peep-hook did not see the text of {line.filename}, so it cannot "
+                "check its hashes.")
+        return parsed
     options = parsed.options
     hashes = options.get("hashes") if options else None
     for hex_digest in (hashes or {}).get("sha256", ()):
@@ -117,6 +179,8 @@ def _add_peep_hashes(wrapped, instance, args, kwargs):
             options = parsed.options = {}
         sha256 = options.setdefault("hashes", {}).setdefault("sha256", [])
         for hash_line in block:
+            if hash_line.hex is None:
+                continue  # malformed (only reached under warn): matches nothing
             if hash_line.hex not in sha256:
                 sha256.append(hash_line.hex)
             _state.origins[hash_line.hex] = report.Origin(
@@ -147,10 +211,9 @@ def _require_hashes(wrapped, instance, args, kwargs):
     options = args[1] if len(args) > 1 else kwargs["options"]
     _give_notices()
     if getattr(options, "no_require_hashes", False):
-        raise HookError(
-            "peep-hook: --no-require-hashes would switch hash checking off. "
-            "To run one command unchecked, set PEEP_HOOK=off instead."
-        )
+        _refuse("peep-hook: --no-require-hashes would switch hash checking off. "
+                "To run one command unchecked, set PEEP_HOOK=off instead.")
+        options.no_require_hashes = False
     reqs = wrapped(*args, **kwargs)
     options.require_hashes = True
     if _state.handoff is not None:
@@ -164,7 +227,7 @@ def _require_hashes(wrapped, instance, args, kwargs):
             error.req = req
             unpinned.append(error)
     if unpinned:
-        raise unpinned
+        _refuse_error(unpinned)
     return reqs
 
 
@@ -198,50 +261,110 @@ def _guard_fetch(wrapped, instance, args, kwargs):
         # dependencies are still verified.
         return Hashes()
     if getattr(instance, "require_hashes", None) is not True:
-        raise HookError(
-            f"peep-hook: refusing to fetch {req.link}: pip's hash checking is not "
-            "in force for it."
-        )
+        _refuse(f"peep-hook: refusing to fetch {req.link}: pip's hash checking is "
+                "not in force for it.", req)
+        return wrapped(*args, **kwargs)
     try:
         hashes = wrapped(*args, **kwargs)
-    except HashUnpinned:
+    except HashUnpinned as error:
         if req.has_hash_options:
-            raise
-        # No hash of its own and no pin: the pins below may still cover it;
-        # if not, it is fetched, hashed and refused as missing, so the report
-        # can show the block to paste.
-        hashes = MissingHashes()
+            error.req = req
+            _refuse_error(error, req)
+            hashes = req.hashes(trust_internet=False)
+        else:
+            # No hash of its own and no pin: the pins below may still cover it;
+            # if not, it is fetched, hashed and refused as missing, so the
+            # report can show the block to paste.
+            hashes = MissingHashes()
+    except HashError as error:  # VCS: no hash can cover a repository
+        error.req = req
+        _refuse_error(error, req)
+        return Hashes()
     if not isinstance(hashes, Hashes):
-        raise HookError(f"peep-hook: no hashes to check {req.link} against; refusing.")
-    if not req.has_hash_options:
+        _refuse(f"peep-hook: no hashes to check {req.link} against.", req)
+        hashes = MissingHashes()
+    allowed = {} if isinstance(hashes, MissingHashes) else dict(hashes._allowed)
+    if not req.has_hash_options and req.name:
         # A dependency or build dependency: the hashes given for its name in
-        # any requirements or constraints file (on every pip, not only 26.1+).
-        known = _state.pins.hashes_for(req.name) if req.name else []
+        # any requirements or constraints file (on every pip, not only 26.1+);
+        # failing those, the wheels this interpreter bundles for ensurepip,
+        # which `python -m venv` installs (trusted as the interpreter's own
+        # files: by content, never by name).
+        known = _state.pins.hashes_for(req.name) or _bundled_wheel_hashes().get(
+            canonical_name(req.name), []
+        )
         if known:
-            hashes = Hashes({"sha256": known})
-    if isinstance(hashes, MissingHashes) or not req.name:
-        return hashes
-    return _RecordingHashes(hashes, req.name)
+            allowed = {"sha256": known}
+    return _CheckedHashes(allowed or {"sha256": []}, req)
 
 
-class _RecordingHashes(Hashes):
-    """pip's Hashes, noting which archive matched, for the installed record."""
+def _bundled_wheel_hashes() -> dict[str, list[str]]:
+    """sha256 of each wheel in this interpreter's ensurepip/_bundled, by project."""
+    if _state.bundled is None:
+        _state.bundled = {}
+        directory = os.path.join(sysconfig.get_paths()["stdlib"], "ensurepip", "_bundled")
+        try:
+            names = sorted(os.listdir(directory))
+        except OSError:
+            names = []
+        for filename in names:
+            if filename.endswith(".whl"):
+                project = canonical_name(filename.split("-", 1)[0])
+                digest = sha256_of_file(os.path.join(directory, filename))
+                _state.bundled.setdefault(project, []).append(digest)
+    return _state.bundled
 
-    def __init__(self, hashes: Hashes, name: str) -> None:
-        super().__init__(hashes._allowed)
-        self._name = name
+
+class _CheckedHashes(Hashes):
+    """pip's Hashes for one requirement: audited, recording which archive
+    matched, and under warn reporting a failure instead of raising it. With no
+    allowed hash at all it fails as missing, like pip's MissingHashes."""
+
+    def __init__(self, allowed: dict[str, list[str]], req: Any) -> None:
+        super().__init__(allowed)
+        self._req = req
+        self._failed = False
 
     def check_against_path(self, path: str) -> None:
-        super().check_against_path(path)  # raises unless one hash matches
+        self._failed = False
+        super().check_against_path(path)
+        if self._failed:
+            return  # warn: reported in _raise, not verified
         allowed = self._allowed.get("sha256", [])
         digest = allowed[0] if len(allowed) == 1 else sha256_of_file(path)
-        _state.verified[canonical_name(self._name)] = digest
+        if self._req.name:
+            _state.verified[canonical_name(self._req.name)] = digest
+        _audit("verified", self._req, sha256=digest)
+
+    def _raise(self, gots: dict[str, Any]) -> None:
+        got = gots["sha256"].hexdigest() if "sha256" in gots else None
+        if any(self._allowed.values()):
+            error: HashError = HashMismatch(self._allowed, gots)
+            verdict = "mismatch"
+        else:
+            error = HashMissing(got)
+            verdict = "missing"
+        error.req = self._req
+        self._failed = True
+        _audit(verdict, self._req, sha256=got)
+        if _warn_mode():
+            logger.warning("%s\n(peep-hook policy is warn: strict would stop here; "
+                           "going on.)", error)
+            return
+        raise error
 
 
 def _editable_source_tree(wrapped, instance, args, kwargs):
     req = args[0] if args else kwargs["req"]
     link = req.link
     if link is None or link.is_vcs or not link.is_existing_dir():
+        if _warn_mode():
+            _refuse(f"peep-hook: {req} cannot be hash-checked (version control).", req)
+            instance.require_hashes = False
+            try:
+                return wrapped(*args, **kwargs)
+            finally:
+                instance.require_hashes = True
         return wrapped(*args, **kwargs)  # pip refuses these in hash mode
     # pip install -e ./project: the user's own tree, not fetched. pip refuses
     # every editable in hash-checking mode; lift that for this one call only.
@@ -271,7 +394,7 @@ def _check_installed(wrapped, instance, args, kwargs):
     )
     recorded = installed.read_record(dist.location, req.name, str(dist.version))
     if not expected or recorded is None or recorded not in expected:
-        raise HookError(report.installed_unverified(req, dist, expected, recorded))
+        _refuse(report.installed_unverified(req, dist, expected, recorded), req)
     return wrapped(*args, **kwargs)
 
 
@@ -286,10 +409,12 @@ def _verified_build_dependencies(wrapped, instance, args, kwargs):
     if type(instance).__name__ == "VenvBuildEnvironment" and not in_process:
         # pip 26.2+ --use-feature venv-isolation: the child pip runs in a fresh
         # venv where the hook does not load, so nothing there would be checked.
-        raise HookError(report.build_child_unchecked(for_req, requirements))
+        _refuse(report.build_child_unchecked(for_req, requirements), for_req)
+        return wrapped(*args, **kwargs)
     pinned, unpinned, conflicts = _pin_build_requirements(requirements)
     if conflicts:
-        raise HookError(report.build_pin_conflicts(for_req, conflicts))
+        _refuse(report.build_pin_conflicts(for_req, conflicts), for_req)
+        return wrapped(*args, **kwargs)
     bound.arguments["requirements"] = pinned
     if in_process:
         _check_in_process(installer)
@@ -305,6 +430,7 @@ def _verified_build_dependencies(wrapped, instance, args, kwargs):
                 exc.hint_stmt = f"{hint}\n{advice}" if hint else advice
                 raise
             # A child pip: its output, with our blocks, has been shown already.
+            _audit("refused", for_req, reason=advice)
             raise HookError(advice) from exc
 
 
@@ -346,10 +472,9 @@ def _check_in_process(installer: Any) -> None:
     preparer = getattr(installer, "_preparer", None)
     constraints = getattr(installer, "_build_constraints", None)
     if preparer is None or not hasattr(preparer, "require_hashes") or constraints is None:
-        raise HookError(
-            "peep-hook: this pip's in-process build installer has changed shape; "
-            "refusing to install build dependencies unchecked."
-        )
+        _refuse("peep-hook: this pip's in-process build installer has changed shape; "
+                "its build dependencies cannot be checked.")
+        return
     preparer.require_hashes = True
     installer._build_constraints = (*constraints, *_pin_constraints())
 
@@ -381,9 +506,12 @@ def _give_notices() -> None:
     if _state.notices_given:
         return
     _state.notices_given = True
-    setting = policy.current()
+    setting = _state.policy
     if setting.warning:
         logger.warning("peep-hook: %s", setting.warning)
+    if setting.mode == policy.WARN:
+        logger.warning("peep-hook: policy is warn (%s): hash problems are reported, "
+                       "not refused.", setting.source)
     if _version_tuple(pip.__version__) > NEWEST_TESTED:
         logger.warning(
             "peep-hook: pip %s is newer than the newest pip tested (%s); its "
@@ -487,17 +615,32 @@ PATCHES: tuple[Patch, ...] = (
 _originals: dict[tuple[int, str], tuple[Any, str, Any]] = {}
 
 
-def activate() -> None:
+def activate(config_path: str | None = None,
+             refuse: Callable[[str], None] = _bootstrap.refuse_fetching_commands) -> None:
     """Check every target, then patch them all; idempotent.
 
-    If the hook cannot do its job in this pip, every fetching command refuses.
+    If the hook cannot do its job in this pip, every fetching command refuses
+    (through ``refuse``, given by the bootstrap that loaded this module).
     """
-    setting = policy.current()
-    if setting.mode == policy.OFF:
-        return
     if _originals:
         return
     problems = []
+    try:
+        setting = policy.current(config_path=config_path)
+    except policy.ConfigError as exc:
+        setting = policy.Policy(policy.STRICT, "default")
+        problems.append(str(exc))
+    if setting.mode == policy.OFF:
+        return
+    _state.policy = setting
+    if setting.audit_log:
+        _state.audit = audit.AuditLog(setting.audit_log, pip.__version__)
+        try:
+            _state.audit.check_writable()
+        except audit.AuditError as exc:
+            if setting.mode == policy.STRICT:
+                problems.append(f"{exc} (strict mode requires it)")
+            _state.audit = None
     handoff = os.environ.get(HANDOFF_ENV)
     if handoff:
         try:
@@ -515,7 +658,7 @@ def activate() -> None:
         except PatchTargetError as exc:
             problems.append(str(exc))
     if problems:
-        _bootstrap.refuse_fetching_commands(
+        refuse(
             f"peep-hook cannot protect pip {pip.__version__}: {'; '.join(problems)}. "
             "pip will not install, download or build anything until hashes can "
             "be checked. Use a pip that peep-hook supports (20.3 to "
@@ -544,7 +687,7 @@ def _declare_eager_imports() -> None:
     if isinstance(eager, set):
         eager.update({"wrapt", "peep_hook.pip_patches", "peep_hook.report",
                       "peep_hook.reqfile", "peep_hook.hashes", "peep_hook.policy",
-                      "peep_hook.pins", "peep_hook.installed"})
+                      "peep_hook.pins", "peep_hook.installed", "peep_hook.audit"})
 
 
 def _version_tuple(version: str) -> tuple[int, int]:

@@ -18,6 +18,7 @@ from peep_hook.reqfile import HashLine
 
 # pip's comes_from for a line of a file: "-r requirements.txt (line 3)"
 _COMES_FROM_FILE = re.compile(r"-[rc] (.+?)(?: \(line \d+\))?$")
+_COMES_FROM_LINE = re.compile(r"-[rc] (.+) \(line (\d+)\)$")
 _SDIST_SUFFIXES = (".tar.gz", ".tgz", ".tar.bz2", ".tbz", ".tar.xz", ".txz", ".tar", ".zip")
 
 
@@ -211,6 +212,19 @@ def paste_requirement(req: Any) -> str:
     version = _version_from_filename(_archive_name(req))
     extras = f"[{','.join(sorted(inner.extras))}]" if inner.extras else ""
     return f"{inner.name}{extras}=={version}" if version else str(inner)
+
+
+def requirement_text(req: Any) -> str:
+    """The requirement as pip names it (``name==1.0`` or its URL), for logs."""
+    return _name(req)
+
+
+def source_line(comes_from: Any) -> tuple[str, int] | None:
+    """(file, line) from pip's ``-r file (line N)``, or None."""
+    if not isinstance(comes_from, str):
+        return None
+    match = _COMES_FROM_LINE.match(comes_from)
+    return (match.group(1), int(match.group(2))) if match else None
 
 
 def _name(req: Any) -> str:

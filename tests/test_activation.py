@@ -5,7 +5,7 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-from tests._support.archives import wheel
+from tests._support.archives import tampered, wheel
 from tests._support.venvs import Venv
 
 _IMPORTS_PIP_AND_REPORTS = (
@@ -134,3 +134,26 @@ def test_uninstall_leaves_no_trace_and_pip_works_unhooked(make_venv, index, tmp_
     unhooked = venv.pip("install", "alpha==1.0", "-i", index.url)
     assert unhooked.returncode == 0, str(unhooked)
     assert venv.installed("alpha")
+
+
+def test_pip_newer_than_tested_works_with_a_notice_when_its_patch_points_check_out(
+        make_venv, index, tmp_path):
+    venv = make_venv()
+    init = venv.site_packages / "pip" / "__init__.py"
+    text = init.read_text()
+    version_line = next(line for line in text.splitlines() if line.startswith("__version__"))
+    init.write_text(text.replace(version_line, '__version__ = "99.0"'))
+    alpha = wheel("alpha", "1.0")
+    index.publish(alpha)
+    req = tmp_path / "requirements.txt"
+    req.write_text(alpha.peep_block())
+
+    result = venv.pip("install", "-r", req, "-i", index.url)
+
+    assert result.returncode == 0, str(result)
+    assert "pip 99.0 is newer than the newest pip tested" in result.stderr
+    assert venv.installed("alpha")
+    # ... and still enforces.
+    venv.pip("uninstall", "-y", "alpha")
+    index.publish(tampered(alpha))
+    assert venv.pip("install", "-r", req, "-i", index.url).returncode == 1
