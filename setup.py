@@ -11,13 +11,51 @@ import os
 from setuptools import setup
 from setuptools.command.build_py import build_py
 
+# Run by the .pth line only if peep_hook cannot be imported (the package
+# directory removed while this .pth stays: a half-finished uninstall). Inside
+# pip it must still refuse to fetch; elsewhere it must stay silent. Stdlib only,
+# and compiled only on that failure path.
+_HALF_INSTALLED_GUARD = """\
+_m = ("ERROR: peep-hook is only half installed (%s: %s), so pip cannot check "
+      "archive hashes. Remove %s, or reinstall peep-hook; set PEEP_HOOK=off to "
+      "run one command unchecked.\\n" % (type(_e).__name__, _e, fullname))
+class _PeepHookGuard:
+    busy = False
+    def find_spec(self, name, path=None, target=None):
+        if name != "pip._internal.cli.base_command" or self.busy:
+            return None
+        self.busy = True
+        try:
+            import importlib.util
+            spec = importlib.util.find_spec(name)
+        finally:
+            self.busy = False
+        load, message = spec.loader.exec_module, self.message
+        def exec_module(module):
+            load(module)
+            main = module.Command.main
+            def guarded(command, args):
+                if getattr(command, "name", None) in ("install", "download", "wheel", "lock"):
+                    sys.stderr.write(message)
+                    return 1
+                return main(command, args)
+            module.Command.main = guarded
+        spec.loader.exec_module = exec_module
+        return spec
+_PeepHookGuard.message = _m
+sys.meta_path.insert(0, _PeepHookGuard())
+"""
+
+_TRY_BOOTSTRAP = (
+    "try:\n from peep_hook._bootstrap import start\n"
+    "except Exception as _e:\n try:\n  exec(_g)\n except Exception:\n  pass\n"
+    "else:\n start()"
+)
+
 STARTUP_FILES = {
-    # Python <= 3.17 runs lines starting with "import" from .pth files. The
-    # guard keeps a half-removed install from printing errors in every process.
-    "peep_hook.pth": (
-        'import sys; exec("try:\\n from peep_hook._bootstrap import start\\n'
-        'except Exception:\\n pass\\nelse:\\n start()")\n'
-    ),
+    # Python <= 3.17 runs lines starting with "import" from .pth files; an
+    # error there would print in every process, so nothing may escape.
+    "peep_hook.pth": f"import sys; _g = {_HALF_INSTALLED_GUARD!r}; exec({_TRY_BOOTSTRAP!r})\n",
     # PEP 829 (Python 3.15+): an entry point; it also switches off the
     # import line of the .pth of the same name.
     "peep_hook.start": "peep_hook._bootstrap:start\n",

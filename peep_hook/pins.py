@@ -14,10 +14,12 @@ import hashlib
 import json
 import os
 import re
+import signal
 import tempfile
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Any, Callable, Iterator
 
 HANDOFF_ENV = "PEEP_HOOK_HANDOFF"
 _FORMAT = "peep-hook-pins/1"
@@ -120,10 +122,11 @@ class Pins:
     @contextmanager
     def handed_off(self) -> Iterator[str]:
         """Write a private hand-off file and name it in the environment while
-        the block runs; remove both afterwards."""
+        the block runs; remove both afterwards, even on SIGTERM."""
         directory = tempfile.mkdtemp(prefix="peep-hook-")  # mode 0700
         path = os.path.join(directory, "pins.json")
         previous = os.environ.get(HANDOFF_ENV)
+        restore_sigterm = _exit_cleanly_on_sigterm()
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w", encoding="utf-8") as f:
@@ -140,3 +143,20 @@ class Pins:
                     (os.unlink if leftover == path else os.rmdir)(leftover)
                 except OSError:
                     pass
+            restore_sigterm()
+
+
+def _exit_cleanly_on_sigterm() -> Callable[[], None]:
+    """Turn SIGTERM into SystemExit while a hand-off exists, so that the
+    ``finally`` above removes it (Python's default SIGTERM kills at once)."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    previous = signal.getsignal(signal.SIGTERM)
+    if previous is not signal.SIG_DFL:
+        return lambda: None  # someone else handles it
+
+    def terminate(signum: int, frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, terminate)
+    return lambda: signal.signal(signal.SIGTERM, previous)

@@ -21,6 +21,7 @@ patched; if one is missing or changed, pip refuses to fetch anything.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import logging
 import os
@@ -214,7 +215,14 @@ def _require_hashes(wrapped, instance, args, kwargs):
         _refuse("peep-hook: --no-require-hashes would switch hash checking off. "
                 "To run one command unchecked, set PEEP_HOOK=off instead.")
         options.no_require_hashes = False
-    reqs = wrapped(*args, **kwargs)
+    try:
+        reqs = wrapped(*args, **kwargs)
+    except RecursionError:
+        # pips before 24 follow "-r" cycles until the stack runs out.
+        raise HookError(
+            "peep-hook: the requirements files include each other in a loop (or "
+            f"nest too deeply): {', '.join(_state.files) or 'unknown files'}"
+        ) from None
     options.require_hashes = True
     if _state.handoff is not None:
         # A build child: resolve dependencies of build dependencies to the
@@ -418,7 +426,12 @@ def _verified_build_dependencies(wrapped, instance, args, kwargs):
     bound.arguments["requirements"] = pinned
     if in_process:
         _check_in_process(installer)
-    with _state.pins.handed_off():
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(_state.pins.handed_off())
+        except OSError as exc:
+            _refuse(f"peep-hook: cannot write the pins for pip's build child ({exc}); "
+                    "its build dependencies cannot be checked.", for_req)
         try:
             return wrapped(*bound.args, **bound.kwargs)
         except PipError as exc:
