@@ -1,12 +1,15 @@
 """Start-up bootstrap, run by ``peep_hook.pth`` in every Python process.
 
-It must cost next to nothing where pip is never imported, so it uses only
-``sys`` and ``os`` (which ``site`` has already imported), touches no file and
-prints nothing. It puts a watcher on ``sys.meta_path``; when ``pip`` has been
-imported, the watcher loads wrapt and the patches (:mod:`peep_hook.pip_patches`).
+It must cost next to nothing where pip is never used, so it uses only ``sys``
+and ``os`` (which ``site`` has already imported), touches no file and prints
+nothing. It puts a watcher on ``sys.meta_path`` that waits for pip's command
+module; once that is imported it wraps ``Command.main``, and only when a pip
+command that fetches archives starts (``install``, ``download``, ``wheel``,
+``lock``) does it load wrapt and the patches (:mod:`peep_hook.pip_patches`).
+So ``import pip``, ``pip --version`` or ``pip list`` pay nothing for them.
 
-Inside pip it fails closed: if the hook cannot load, pip refuses every command
-that fetches archives. Outside pip it fails open: nothing here may raise.
+Inside pip it fails closed: if the hook cannot load, every fetching command
+stops with exit status 1. Outside pip it fails open: nothing here may raise.
 """
 
 import os
@@ -14,7 +17,7 @@ import sys
 
 # Where this copy of peep_hook (and, beside it, wrapt) lives. pip's build
 # isolation removes site-packages from sys.path in its child processes before
-# pip is imported there, so the location is recorded now, at start-up.
+# pip runs there, so the location is recorded now, at start-up.
 HOME = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 #: pip commands that fetch archives: the ones that must never run unchecked.
@@ -23,21 +26,24 @@ FETCHING_COMMANDS = frozenset({"install", "download", "wheel", "lock"})
 #: The administrator's configuration file name, beside a global hook.
 CONFIG_NAME = "peep-hook.ini"
 
-_state = {"watching": False, "loaded": False, "global_home": None}
+# Every pip command from 20.3 to 26.3 runs through Command.main in this module.
+_COMMAND_MODULE = "pip._internal.cli.base_command"
+
+_state = {"watching": False, "armed": False, "loaded": False, "problem": None,
+          "global_home": None}
 
 
 class _PipWatcher:
-    """A meta path finder that notices pip being imported, and nothing else.
+    """A meta path finder that notices pip's command module, and nothing else.
 
-    It acts on ``pip`` and on its submodules: pip's own ``__pip-runner__.py``
-    (the entry point of its build children) imports ``pip`` through a finder
-    placed ahead of this one, so the first submodule is the next chance.
+    It also notices ``pip`` itself, to check that the command module is where
+    it has always been: if a future pip moved it, the hook would never arm.
     """
 
     _busy = False
 
     def find_spec(self, fullname, path=None, target=None):
-        if self._busy or not (fullname == "pip" or fullname.startswith("pip.")):
+        if self._busy or (fullname != _COMMAND_MODULE and fullname != "pip"):
             return None
         self._busy = True
         try:
@@ -53,8 +59,10 @@ class _PipWatcher:
 
         def exec_then_hook(module):
             exec_module(module)
-            if module.__name__ == fullname:
-                _pip_imported(pip_done=fullname == "pip")
+            if module.__name__ == _COMMAND_MODULE:
+                _arm(module)
+            elif module.__name__ == "pip":
+                _check_layout(module)
 
         loader.exec_module = exec_then_hook
         return spec
@@ -64,7 +72,7 @@ _WATCHER = _PipWatcher()
 
 
 def start(global_home=None):
-    """Arrange for the hook to load when pip is imported. Idempotent; never raises.
+    """Arrange for the hook to load when pip runs. Idempotent; never raises.
 
     ``global_home`` is given by a global hook (a sitecustomize in the base
     interpreter): the private directory holding peep_hook, wrapt and the
@@ -73,14 +81,15 @@ def start(global_home=None):
     try:
         if global_home:
             _state["global_home"] = global_home
-        if _state["watching"] or _state["loaded"]:
+        if _state["watching"] or _state["armed"]:
             return
         if os.environ.get("PEEP_HOOK", "").strip().lower() == "off" and not (
             global_home and os.path.exists(os.path.join(global_home, CONFIG_NAME))
         ):
             return  # an administrator's file may pin the policy: let it decide
-        if "pip" in sys.modules:
-            _pip_imported()
+        command_module = sys.modules.get(_COMMAND_MODULE)
+        if command_module is not None:
+            _arm(command_module)
             return
         _state["watching"] = True
         sys.meta_path.insert(0, _WATCHER)
@@ -88,36 +97,88 @@ def start(global_home=None):
         pass
 
 
-def _pip_imported(pip_done=True):
-    pip = sys.modules.get("pip")
-    if _state["loaded"] or pip is None:
+def config_path():
+    """The administrator's configuration file, when a global hook is in use."""
+    home = _state["global_home"]
+    return os.path.join(home, CONFIG_NAME) if home else None
+
+
+def _arm(module):
+    """Wrap ``Command.main`` so that fetching commands load the hook first."""
+    if _state["armed"]:
         return
-    if not pip_done and getattr(getattr(pip, "__spec__", None), "_initializing", False):
-        return  # a submodule imported by pip/__init__ itself: wait for pip
-    _state["loaded"] = True
+    _state["armed"] = True
+    _stop_watching()
+    command = getattr(module, "Command", None)
+    main = getattr(command, "main", None)
+    if main is None:
+        _refuse_by_argv("peep-hook cannot find Command.main in this pip's {}".format(
+            _COMMAND_MODULE))
+        return
+
+    def main_with_hook(self, args):
+        if getattr(self, "name", None) in FETCHING_COMMANDS and not _asks_for_help(args):
+            problem = _load()
+            if problem is not None:
+                sys.stderr.write("ERROR: {}\n".format(problem))
+                return 1
+        return main(self, args)
+
+    main_with_hook.__wrapped__ = main
+    command.main = main_with_hook
+
+
+def _asks_for_help(args):
+    return "-h" in args or "--help" in args
+
+
+def _load():
+    """Load wrapt and the patches, once; return None, or what went wrong."""
+    if not _state["loaded"]:
+        _state["loaded"] = True
+        try:
+            _import_from_home("wrapt")
+            _import_from_home("peep_hook.pip_patches")
+            sys.modules["peep_hook.pip_patches"].activate(config_path=config_path())
+        except Exception as exc:
+            if type(exc).__name__ == "HookUnavailable":
+                _state["problem"] = str(exc)
+            else:
+                _state["problem"] = (
+                    "peep-hook could not load inside pip ({}: {}), so pip cannot "
+                    "check archive hashes. Reinstall peep-hook and wrapt into this "
+                    "environment (or remove peep_hook.pth from {}); set PEEP_HOOK=off "
+                    "to run one command unchecked.".format(type(exc).__name__, exc, HOME)
+                )
+    return _state["problem"]
+
+
+def _check_layout(pip_module):
+    location = os.path.dirname(getattr(pip_module, "__file__", None) or "")
+    if location and not os.path.exists(
+        os.path.join(location, "_internal", "cli", "base_command.py")
+    ):
+        _refuse_by_argv("peep-hook does not know this pip's layout (no {})".format(
+            _COMMAND_MODULE))
+
+
+def _refuse_by_argv(problem):
+    # The last resort, when pip's command class is not where it has always been.
+    if FETCHING_COMMANDS.intersection(sys.argv[1:]):
+        sys.stderr.write(
+            "ERROR: {}, so pip cannot check archive hashes. Use a pip that "
+            "peep-hook supports, or set PEEP_HOOK=off to run one command "
+            "unchecked.\n".format(problem)
+        )
+        raise SystemExit(1)
+
+
+def _stop_watching():
     _state["watching"] = False
     try:
         sys.meta_path.remove(_WATCHER)
     except ValueError:
         pass
-    try:
-        _import_from_home("wrapt")
-        _import_from_home("peep_hook.pip_patches")
-        pip_patches = sys.modules["peep_hook.pip_patches"]
-        pip_patches.activate(config_path=config_path(), refuse=refuse_fetching_commands)
-    except Exception as exc:
-        refuse_fetching_commands(
-            "peep-hook could not load inside pip ({}: {}), so pip cannot check "
-            "archive hashes. Reinstall peep-hook and wrapt into this environment "
-            "(or remove peep_hook.pth from {}); set PEEP_HOOK=off to run one "
-            "command unchecked.".format(type(exc).__name__, exc, HOME)
-        )
-
-
-def config_path():
-    """The administrator's configuration file, when a global hook is in use."""
-    home = _state["global_home"]
-    return os.path.join(home, CONFIG_NAME) if home else None
 
 
 def _import_from_home(name):
@@ -130,32 +191,3 @@ def _import_from_home(name):
             __import__(name)
         finally:
             sys.path.remove(HOME)
-
-
-def refuse_fetching_commands(message):
-    """Make every pip command that fetches archives fail with ``message``, exit 1.
-
-    Stdlib only: used when the hook itself cannot load. Other commands
-    (``uninstall``, ``list``, ``--version``) keep working so the environment
-    can be repaired.
-    """
-    text = "ERROR: {}\n".format(message)
-    try:
-        from pip._internal.cli.base_command import Command
-
-        original = Command.main
-
-        def main(self, args):
-            if getattr(self, "name", None) in FETCHING_COMMANDS:
-                sys.stderr.write(text)
-                return 1
-            return original(self, args)
-
-        Command.main = main
-        return
-    except Exception:
-        pass
-    # pip's command class is not where it has always been: refuse by argv.
-    if FETCHING_COMMANDS.intersection(sys.argv[1:]):
-        sys.stderr.write(text)
-        raise SystemExit(1)

@@ -1,12 +1,16 @@
 """Command line: ``peep-hook`` and ``python -m peep_hook``.
 
-Exit status: 0 on success; 1 on a finding, a refused conversion or a file that
-cannot be read; 2 on a usage error.
+Exit status: 0 on success; 1 on a finding, a refused conversion, a file that
+cannot be read, a global hook that cannot be changed, or (``status``) an
+interpreter that is not protected; 2 on a usage error.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import subprocess
 import sys
 from typing import Sequence
 
@@ -59,6 +63,62 @@ def _check(args: argparse.Namespace) -> int:
     return 1 if report.findings else 0
 
 
+def _say(line: str) -> None:
+    print(f"peep-hook: {line}")
+
+
+def _enable(args: argparse.Namespace) -> int:
+    from peep_hook import globalhook
+
+    try:
+        detection = globalhook.enable(policy=args.policy, audit_log=args.audit_log, say=_say)
+    except (globalhook.GlobalHookError, OSError) as exc:
+        print(f"peep-hook: cannot enable the global hook: {exc}", file=sys.stderr)
+        return 1
+    base = getattr(sys, "_base_executable", None) or sys.executable
+    if not _starts_in_a_fresh_process(base, detection.home):
+        print(f"peep-hook: enabled, but a fresh {base} did not start the hook: is "
+              "another sitecustomize earlier on sys.path (PYTHONPATH)? Check with "
+              f"'{base} {detection.home} status'.", file=sys.stderr)
+        return 1
+    _say(f"global hook enabled; check any environment with 'python {detection.home} status'")
+    return 0
+
+
+def _starts_in_a_fresh_process(python: str, home: str) -> bool:
+    probe = ("import sys; m = sys.modules.get('peep_hook._bootstrap'); "
+             "print(getattr(m, '_state', {}).get('global_home'))")
+    env = dict(os.environ, PEEP_HOOK="strict")
+    try:
+        out = subprocess.run([python, "-c", probe], capture_output=True, text=True,
+                             env=env, timeout=60, stdin=subprocess.DEVNULL).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return bool(out) and os.path.realpath(out) == os.path.realpath(home)
+
+
+def _disable(args: argparse.Namespace) -> int:
+    from peep_hook import globalhook
+
+    try:
+        globalhook.disable(say=_say)
+    except (globalhook.GlobalHookError, OSError) as exc:
+        print(f"peep-hook: cannot disable the global hook: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    from peep_hook import status
+
+    info = status.collect()
+    if args.json:
+        print(json.dumps(info, indent=2, sort_keys=True))
+    else:
+        sys.stdout.write(status.format_text(info))
+    return 0 if info["protected"] else 1
+
+
 def _cannot_read(path: str, exc: BaseException) -> None:
     reason = getattr(exc, "strerror", None) or str(exc)
     print(f"peep-hook: cannot read {path}: {reason}", file=sys.stderr)
@@ -106,6 +166,58 @@ def _parser() -> argparse.ArgumentParser:
     )
     check_cmd.add_argument("files", nargs="+", metavar="FILE", help="requirements file")
     check_cmd.set_defaults(run=_check)
+
+    scope_help = ("the global hook: this interpreter's standard library, reaching "
+                  "every venv and virtualenv made from it (required)")
+    enable_cmd = commands.add_parser(
+        "enable",
+        help="protect this base interpreter and every virtual environment made from it",
+        description="Install the global hook (run as the administrator, with the base "
+        "interpreter or a venv made from it): a sitecustomize.py in the standard "
+        "library directory that starts peep-hook in that interpreter and in every "
+        "venv and virtualenv made from it, before or after, with or without "
+        "--system-site-packages. Copies of peep_hook and wrapt go to a private "
+        "directory beside it. An existing sitecustomize.py keeps running first, and "
+        "'disable --global' restores it exactly. Running it again refreshes the copies.",
+    )
+    enable_cmd.add_argument("--global", dest="global_", action="store_true", required=True,
+                            help=scope_help)
+    enable_cmd.add_argument(
+        "--policy", choices=("strict", "warn", "off"),
+        help="pin the policy in the administrator's configuration file (PEEP_HOOK "
+        "may then only make it stricter)",
+    )
+    enable_cmd.add_argument(
+        "--audit-log", metavar="PATH",
+        help="write one JSON line per decision to PATH (set in the configuration "
+        "file; an empty PATH removes the setting)",
+    )
+    enable_cmd.set_defaults(run=_enable)
+
+    disable_cmd = commands.add_parser(
+        "disable",
+        help="remove the global hook and restore the previous sitecustomize.py",
+        description="Remove what 'enable --global' added (its sitecustomize.py, "
+        "bytecode, private directory and configuration) and put back the "
+        "sitecustomize.py it replaced, byte for byte. Does nothing if not enabled.",
+    )
+    disable_cmd.add_argument("--global", dest="global_", action="store_true", required=True,
+                             help=scope_help)
+    disable_cmd.set_defaults(run=_disable)
+
+    status_cmd = commands.add_parser(
+        "status",
+        help="tell whether this interpreter is protected, by what, under which policy",
+        description="Report the hooks that reach this interpreter (peep_hook.pth in "
+        "its site-packages, the global hook in its standard library), whether the "
+        "hook started in this process, the policy in force and where it comes "
+        "from, the audit log, and the installed pip and whether peep-hook supports "
+        "it. Exit 0 when protected (hooked, strict), 1 when not. Where peep_hook "
+        "is not importable (a venv covered by the global hook), run "
+        "'python <stdlib>/peep-hook status'.",
+    )
+    status_cmd.add_argument("--json", action="store_true", help="print JSON")
+    status_cmd.set_defaults(run=_status)
     return parser
 
 

@@ -1,6 +1,7 @@
 """Every contact with pip's internals: the patch targets, their checks, the wrappers.
 
-Imported only once pip has been imported (by :mod:`peep_hook._bootstrap`).
+Imported only when a pip command that fetches archives starts (by
+:mod:`peep_hook._bootstrap`), before pip does anything else.
 The hook feeds pip's own hash-checking mode rather than re-implementing it:
 
 * ``req_file.get_file_content``: record the raw text of every requirements
@@ -47,7 +48,7 @@ from pip._internal.utils.hashes import Hashes, MissingHashes
 from pip._internal.utils.misc import redact_auth_from_url
 from pip._vendor.packaging.requirements import InvalidRequirement, Requirement
 
-from peep_hook import _bootstrap, audit, installed, policy, report, reqfile
+from peep_hook import audit, installed, policy, report, reqfile
 from peep_hook.hashes import sha256_of_file
 from peep_hook.pins import HANDOFF_ENV, HandoffError, Pins, canonical_name
 
@@ -628,12 +629,15 @@ PATCHES: tuple[Patch, ...] = (
 _originals: dict[tuple[int, str], tuple[Any, str, Any]] = {}
 
 
-def activate(config_path: str | None = None,
-             refuse: Callable[[str], None] = _bootstrap.refuse_fetching_commands) -> None:
+class HookUnavailable(Exception):
+    """peep-hook cannot protect this pip; the bootstrap makes pip refuse."""
+
+
+def activate(config_path: str | None = None) -> None:
     """Check every target, then patch them all; idempotent.
 
-    If the hook cannot do its job in this pip, every fetching command refuses
-    (through ``refuse``, given by the bootstrap that loaded this module).
+    Raises HookUnavailable, naming what is wrong, if the hook cannot do its
+    job in this pip: the bootstrap then stops the command with exit 1.
     """
     if _originals:
         return
@@ -671,14 +675,13 @@ def activate(config_path: str | None = None,
         except PatchTargetError as exc:
             problems.append(str(exc))
     if problems:
-        refuse(
+        raise HookUnavailable(
             f"peep-hook cannot protect pip {pip.__version__}: {'; '.join(problems)}. "
             "pip will not install, download or build anything until hashes can "
             "be checked. Use a pip that peep-hook supports (20.3 to "
             f"{'.'.join(map(str, NEWEST_TESTED))}) or a newer peep-hook; "
             "set PEEP_HOOK=off to run one command unchecked."
         )
-        return
     for owner, attr, wrapper in sites:
         _originals[(id(owner), attr)] = (owner, attr, inspect.getattr_static(owner, attr))
         wrapt.wrap_function_wrapper(owner, attr, wrapper)

@@ -56,9 +56,19 @@ def test_bootstrap_is_idempotent_and_quiet(venv: Venv):
     assert result.stderr == ""
 
 
-def test_importing_pip_loads_the_hook(venv: Venv):
+def test_pip_commands_that_fetch_nothing_do_not_load_the_hook(venv: Venv):
+    for command in (["--version"], ["list"], ["install", "--help"]):
+        result = venv.python_run("-X", "importtime", "-m", "pip", *command)
+        assert result.returncode == 0, str(result)
+        imported = _imported_modules(result.stderr)
+        assert "pip._internal.cli.base_command" in imported or command == ["--version"]
+        assert not {m for m in imported if m.split(".")[0] == "wrapt"}, command
+        assert "peep_hook.pip_patches" not in imported, command
+
+
+def test_importing_pip_as_a_library_stays_light(venv: Venv):
     result = venv.python_run("-c", _IMPORTS_PIP_AND_REPORTS)
-    assert result.stdout.split() == ["True", "True"], str(result)
+    assert result.stdout.split() == ["False", "False"], str(result)
 
 
 def test_python_dash_m_pip_is_hooked(venv: Venv, index, tmp_path):

@@ -1,0 +1,171 @@
+"""``peep-hook status``: is this interpreter protected, by what, under which policy.
+
+It imports neither pip nor wrapt: pip's version comes from its installed
+metadata. What it reports about "this process" is the truth for every process
+of this interpreter started the same way (same flags, same PYTHONPATH).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import site
+import sys
+from typing import Any, Dict, List, Optional
+
+from peep_hook import globalhook, policy, support
+
+PTH_NAME = "peep_hook.pth"
+
+
+def _site_dirs() -> List[str]:
+    """The site-packages directories whose .pth files this interpreter runs."""
+    dirs = list(getattr(site, "getsitepackages", lambda: [])())
+    if getattr(site, "ENABLE_USER_SITE", False):
+        dirs.append(site.getusersitepackages())
+    on_path = {os.path.normcase(os.path.abspath(p)) for p in sys.path if p}
+    seen, result = set(), []
+    for d in dirs:
+        key = os.path.normcase(os.path.abspath(d))
+        if key in on_path and key not in seen:
+            seen.add(key)
+            result.append(d)
+    return result
+
+
+def _per_environment_hooks() -> List[str]:
+    return [os.path.join(d, PTH_NAME) for d in _site_dirs()
+            if os.path.isfile(os.path.join(d, PTH_NAME))]
+
+
+def _bootstrap_state() -> Dict[str, Any]:
+    """What the start-up bootstrap did in this process (it may be a global copy)."""
+    module = sys.modules.get("peep_hook._bootstrap")
+    state = getattr(module, "_state", None)
+    if not isinstance(state, dict):
+        return {"started": False, "global_home": None, "file": None}
+    return {
+        "started": bool(state.get("watching") or state.get("armed") or state.get("loaded")),
+        "global_home": state.get("global_home"),
+        "file": getattr(module, "__file__", None),
+    }
+
+
+def _same_path(a: Optional[str], b: Optional[str]) -> bool:
+    if not a or not b:
+        return False
+    return os.path.normcase(os.path.realpath(a)) == os.path.normcase(os.path.realpath(b))
+
+
+def _pip() -> Dict[str, Any]:
+    from importlib import metadata
+
+    try:
+        version = metadata.version("pip")
+    except metadata.PackageNotFoundError:
+        return {"version": None, "support": None, "supported": None,
+                "supported_range": support.supported_range()}
+    verdict = support.pip_support(version)
+    return {"version": version, "support": verdict, "supported": verdict == support.SUPPORTED,
+            "supported_range": support.supported_range()}
+
+
+def collect(environ=os.environ) -> Dict[str, Any]:
+    detection = globalhook.detect()
+    per_env = _per_environment_hooks()
+    started = _bootstrap_state()
+    global_active = detection.enabled and _same_path(started["global_home"], detection.home)
+    problems: List[str] = list(detection.problems)
+
+    config_path = detection.config_path if detection.enabled else None
+    try:
+        setting = policy.current(environ, config_path=config_path)
+        policy_info: Dict[str, Any] = {"mode": setting.mode, "source": setting.source,
+                                       "warning": setting.warning, "error": None}
+        audit = {"path": setting.audit_log, "source": setting.audit_source}
+    except policy.ConfigError as exc:
+        # pip_patches then refuses every fetching command: closed, not open.
+        policy_info = {"mode": policy.STRICT, "source": str(config_path), "warning": None,
+                       "error": f"{exc}; pip refuses to install, download or build until it is fixed"}
+        audit = {"path": None, "source": None}
+        problems.append(policy_info["error"])
+
+    hooked = bool((detection.enabled or per_env) and started["started"])
+    if not (detection.enabled or per_env):
+        problems.append("peep-hook is not installed in this environment and no global "
+                        "hook is enabled for its base interpreter")
+    elif not started["started"]:
+        loaded = getattr(sys.modules.get("sitecustomize"), "__file__", None)
+        if sys.flags.no_site:
+            why = "python -S skips site-packages and sitecustomize"
+        elif detection.enabled and loaded and not _same_path(loaded, detection.sitecustomize):
+            why = f"{loaded} shadows {detection.sitecustomize}"
+        elif policy_info["mode"] == policy.OFF:
+            why = f"policy is off ({policy_info['source']})"
+        else:
+            why = "its start-up file did not run"
+        problems.append(f"the hook is installed but did not start in this process: {why}")
+    elif detection.enabled and not global_active:
+        problems.append(f"{detection.sitecustomize} is peep-hook's but did not start "
+                        "the hook in this process")
+    if policy_info["mode"] == policy.WARN:
+        problems.append(f"policy is warn ({policy_info['source']}): pip reports hash "
+                        "problems but installs anyway")
+    pip_info = _pip()
+    if pip_info["support"] == support.TOO_OLD:
+        problems.append(f"pip {pip_info['version']} is older than peep-hook supports: "
+                        "the hook refuses every install")
+    elif pip_info["support"] == support.NEWER:
+        problems.append(f"pip {pip_info['version']} is newer than the newest tested; "
+                        "pip refuses to fetch if its patch points changed")
+
+    return {
+        "protected": hooked and policy_info["mode"] == policy.STRICT,
+        "interpreter": sys.executable,
+        "python": platform.python_version(),
+        "prefix": sys.prefix,
+        "base_prefix": getattr(sys, "base_prefix", sys.prefix),
+        "virtual_environment": sys.prefix != getattr(sys, "base_prefix", sys.prefix),
+        "hooked": hooked,
+        "hooks": {
+            "global": dict(detection.as_dict(), active=global_active),
+            "per_environment": per_env,
+        },
+        "bootstrap": started["file"] if started["started"] else None,
+        "policy": policy_info,
+        "audit_log": audit,
+        "pip": pip_info,
+        "problems": problems,
+    }
+
+
+def format_text(info: Dict[str, Any]) -> str:
+    hooks = info["hooks"]
+    glob = hooks["global"]
+    lines = [
+        f"peep-hook status of {info['interpreter']} (Python {info['python']}"
+        + (", a virtual environment" if info["virtual_environment"] else "") + ")",
+        f"  protected:        {'yes' if info['protected'] else 'NO'}",
+    ]
+    if glob["enabled"]:
+        lines.append(f"  global hook:      {glob['sitecustomize']} -> {glob['home']}"
+                     + ("" if glob["active"] else " (not active here)"))
+    else:
+        lines.append("  global hook:      not enabled")
+    lines.append("  per-environment:  " + (", ".join(hooks["per_environment"]) or "none"))
+    pol = info["policy"]
+    lines.append(f"  policy:           {pol['mode']} (from {pol['source']})")
+    if pol["warning"]:
+        lines.append(f"                    {pol['warning']}")
+    audit = info["audit_log"]
+    lines.append("  audit log:        "
+                 + (f"{audit['path']} (from {audit['source']})" if audit["path"] else "none"))
+    pip = info["pip"]
+    if pip["version"] is None:
+        lines.append("  pip:              not installed")
+    else:
+        lines.append(f"  pip:              {pip['version']} ({pip['support']}: "
+                     f"{pip['supported_range']})")
+    for problem in info["problems"]:
+        lines.append(f"  note: {problem}")
+    return "\n".join(lines) + "\n"
