@@ -29,11 +29,28 @@ class MalformedHash(ValueError):
     """A value written as a hash that is not a well-formed SHA-256."""
 
 
+_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
+_TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
+
+
 def peep_to_hex(value: str) -> str:
-    """Return the hex form of a peep hash, or raise MalformedHash saying why."""
-    if _PEEP_RE.fullmatch(value) is None:
-        raise MalformedHash(_diagnose_peep(value))
-    return base64.urlsafe_b64decode(value + "=").hex()
+    """Return the hex form of a peep hash, or raise MalformedHash saying why.
+
+    Strict, and fast enough for files of many thousands of hashes: a value is
+    accepted only if decoding it and encoding the result again gives the very
+    same text, which rules out any stray character, padding or unused bits.
+    """
+    if len(value) == 43:
+        try:
+            text = value.encode("ascii")
+            raw = binascii.a2b_base64(text.translate(_TO_STANDARD) + b"=")
+        except (UnicodeEncodeError, binascii.Error):
+            raw = b""
+        if len(raw) == 32 and (
+            binascii.b2a_base64(raw, newline=False).translate(_TO_URLSAFE)[:43] == text
+        ):
+            return raw.hex()
+    raise MalformedHash(_diagnose_peep(value))
 
 
 def hex_to_peep(hex_digest: str) -> str:
