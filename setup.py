@@ -12,38 +12,21 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 # Run by the .pth line only if peep_hook cannot be imported (the package
-# directory removed while this .pth stays: a half-finished uninstall). Inside
-# pip it must still refuse to fetch; elsewhere it must stay silent. Stdlib only,
-# and compiled only on that failure path.
+# directory removed while this .pth stays: a half-finished uninstall). A pip
+# command that fetches must still stop (exit 1); pip uninstall, and every
+# other program, must work. Compiled only on that failure path; short, as the
+# line is parsed at every start.
 _HALF_INSTALLED_GUARD = """\
-_m = ("ERROR: peep-hook is only half installed (%s: %s), so pip cannot check "
-      "archive hashes. Remove %s, or reinstall peep-hook; set PEEP_HOOK=off to "
-      "run one command unchecked.\\n" % (type(_e).__name__, _e, fullname))
-class _PeepHookGuard:
-    busy = False
+_m = ("ERROR: peep-hook is only half installed (%s), so pip cannot check archive "
+      "hashes. Remove %s, or reinstall peep-hook; set PEEP_HOOK=off to run one "
+      "command unchecked." % (_e, fullname))
+class PeepHookHalfInstalled:
     def find_spec(self, name, path=None, target=None):
-        if name != "pip._internal.cli.base_command" or self.busy:
-            return None
-        self.busy = True
-        try:
-            import importlib.util
-            spec = importlib.util.find_spec(name)
-        finally:
-            self.busy = False
-        load, message = spec.loader.exec_module, self.message
-        def exec_module(module):
-            load(module)
-            main = module.Command.main
-            def guarded(command, args):
-                if getattr(command, "name", None) in ("install", "download", "wheel", "lock"):
-                    sys.stderr.write(message)
-                    return 1
-                return main(command, args)
-            module.Command.main = guarded
-        spec.loader.exec_module = exec_module
-        return spec
-_PeepHookGuard.message = _m
-sys.meta_path.insert(0, _PeepHookGuard())
+        if name == "pip._internal.cli.base_command" and {
+                "install", "download", "wheel", "lock"} & set(sys.argv[1:]):
+            raise SystemExit(self.message)
+PeepHookHalfInstalled.message = _m
+sys.meta_path.insert(0, PeepHookHalfInstalled())
 """
 
 _TRY_BOOTSTRAP = (

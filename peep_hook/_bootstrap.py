@@ -33,42 +33,37 @@ _state = {"watching": False, "armed": False, "loaded": False, "problem": None,
           "global_home": None}
 
 
-class _PipWatcher:
-    """A meta path finder that notices pip's command module, and nothing else.
-
-    It also notices ``pip`` itself, to check that the command module is where
-    it has always been: if a future pip moved it, the hook would never arm.
-    """
-
-    _busy = False
-
-    def find_spec(self, fullname, path=None, target=None):
-        if self._busy or (fullname != _COMMAND_MODULE and fullname != "pip"):
-            return None
-        self._busy = True
-        try:
-            from importlib.util import find_spec
-
-            spec = find_spec(fullname)
-        finally:
-            self._busy = False
-        loader = spec.loader if spec is not None else None
-        exec_module = getattr(loader, "exec_module", None)
-        if exec_module is None:
-            return None
-
-        def exec_then_hook(module):
-            exec_module(module)
-            if module.__name__ == _COMMAND_MODULE:
-                _arm(module)
-            elif module.__name__ == "pip":
-                _check_layout(module)
-
-        loader.exec_module = exec_then_hook
-        return spec
+# This module is itself the meta path finder (importlib only needs a
+# ``find_spec``): creating a class costs more at start-up than all the rest.
+_busy = False
 
 
-_WATCHER = _PipWatcher()
+def find_spec(fullname, path=None, target=None):
+    """Notice pip's command module (and ``pip``, to check its layout)."""
+    global _busy
+    if _busy or (fullname != _COMMAND_MODULE and fullname != "pip"):
+        return None
+    _busy = True
+    try:
+        from importlib.util import find_spec as find_real_spec
+
+        spec = find_real_spec(fullname)
+    finally:
+        _busy = False
+    loader = spec.loader if spec is not None else None
+    exec_module = getattr(loader, "exec_module", None)
+    if exec_module is None:
+        return None
+
+    def exec_then_hook(module):
+        exec_module(module)
+        if module.__name__ == _COMMAND_MODULE:
+            _arm(module)
+        elif module.__name__ == "pip":
+            _check_layout(module)
+
+    loader.exec_module = exec_then_hook
+    return spec
 
 
 def start(global_home=None):
@@ -83,16 +78,12 @@ def start(global_home=None):
             _state["global_home"] = global_home
         if _state["watching"] or _state["armed"]:
             return
-        if os.environ.get("PEEP_HOOK", "").strip().lower() == "off" and not (
-            global_home and os.path.exists(os.path.join(global_home, CONFIG_NAME))
-        ):
-            return  # an administrator's file may pin the policy: let it decide
         command_module = sys.modules.get(_COMMAND_MODULE)
         if command_module is not None:
             _arm(command_module)
             return
         _state["watching"] = True
-        sys.meta_path.insert(0, _WATCHER)
+        sys.meta_path.insert(0, sys.modules[__name__])
     except Exception:
         pass
 
@@ -109,6 +100,11 @@ def _arm(module):
         return
     _state["armed"] = True
     _stop_watching()
+    # Read here rather than at start-up, which must stay as cheap as possible.
+    if os.environ.get("PEEP_HOOK", "").strip().lower() == "off" and not (
+        _state["global_home"] and os.path.exists(config_path())
+    ):
+        return  # an administrator's file may pin the policy: let it decide
     command = getattr(module, "Command", None)
     main = getattr(command, "main", None)
     if main is None:
@@ -176,8 +172,8 @@ def _refuse_by_argv(problem):
 def _stop_watching():
     _state["watching"] = False
     try:
-        sys.meta_path.remove(_WATCHER)
-    except ValueError:
+        sys.meta_path.remove(sys.modules[__name__])
+    except (KeyError, ValueError):
         pass
 
 

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import gzip
 import hashlib
 import re
+import zipfile
+import zlib
 
 #: SHA-256 of zero bytes: what an empty or fully truncated download hashes to.
 EMPTY_SHA256_HEX = hashlib.sha256(b"").hexdigest()
@@ -81,6 +84,23 @@ def _diagnose_peep(value: str) -> str:
     if bad:
         return f"{value!r} contains characters outside URL-safe base64: {''.join(bad)!r}"
     return f"{value!r} is not a valid SHA-256 in base64 (its last character cannot end one)"
+
+
+def looks_incomplete(path: str) -> bool:
+    """Whether an archive is cut short: a zip (wheel) without its central
+    directory, or a gzip stream (sdist) that ends early. For diagnostics only,
+    after a hash has already failed."""
+    name = path.lower()
+    try:
+        if name.endswith((".whl", ".zip")):
+            return not zipfile.is_zipfile(path)
+        if name.endswith((".tar.gz", ".tgz")):
+            with gzip.open(path, "rb") as f:
+                while f.read(_CHUNK):
+                    pass
+    except (OSError, EOFError, zlib.error):
+        return True
+    return False
 
 
 def sha256_of_file(path: str) -> str:

@@ -126,7 +126,15 @@ class Pins:
         directory = tempfile.mkdtemp(prefix="peep-hook-")  # mode 0700
         path = os.path.join(directory, "pins.json")
         previous = os.environ.get(HANDOFF_ENV)
-        restore_sigterm = _exit_cleanly_on_sigterm()
+
+        def remove() -> None:
+            for leftover, delete in ((path, os.unlink), (directory, os.rmdir)):
+                try:
+                    delete(leftover)
+                except OSError:
+                    pass
+
+        restore_sigterm = _remove_on_sigterm(remove)
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w", encoding="utf-8") as f:
@@ -138,17 +146,14 @@ class Pins:
                 os.environ.pop(HANDOFF_ENV, None)
             else:
                 os.environ[HANDOFF_ENV] = previous
-            for leftover in (path, directory):
-                try:
-                    (os.unlink if leftover == path else os.rmdir)(leftover)
-                except OSError:
-                    pass
+            remove()
             restore_sigterm()
 
 
-def _exit_cleanly_on_sigterm() -> Callable[[], None]:
-    """Turn SIGTERM into SystemExit while a hand-off exists, so that the
-    ``finally`` above removes it (Python's default SIGTERM kills at once)."""
+def _remove_on_sigterm(remove: Callable[[], None]) -> Callable[[], None]:
+    """While a hand-off exists, let SIGTERM remove it first, then end the
+    process by the signal as it would have without the hook (an exception
+    would become a pip traceback)."""
     if threading.current_thread() is not threading.main_thread():
         return lambda: None
     previous = signal.getsignal(signal.SIGTERM)
@@ -156,7 +161,9 @@ def _exit_cleanly_on_sigterm() -> Callable[[], None]:
         return lambda: None  # someone else handles it
 
     def terminate(signum: int, frame: Any) -> None:
-        raise SystemExit(128 + signum)
+        remove()
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
 
     signal.signal(signal.SIGTERM, terminate)
     return lambda: signal.signal(signal.SIGTERM, previous)

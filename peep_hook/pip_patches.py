@@ -49,7 +49,7 @@ from pip._internal.utils.misc import redact_auth_from_url
 from pip._vendor.packaging.requirements import InvalidRequirement, Requirement
 
 from peep_hook import audit, installed, policy, report, reqfile
-from peep_hook.hashes import sha256_of_file
+from peep_hook.hashes import looks_incomplete, sha256_of_file
 from peep_hook.pins import HANDOFF_ENV, HandoffError, Pins, canonical_name
 
 logger = logging.getLogger("peep_hook")
@@ -336,6 +336,7 @@ class _CheckedHashes(Hashes):
 
     def check_against_path(self, path: str) -> None:
         self._failed = False
+        self._path = path
         super().check_against_path(path)
         if self._failed:
             return  # warn: reported in _raise, not verified
@@ -354,6 +355,8 @@ class _CheckedHashes(Hashes):
             error = HashMissing(got)
             verdict = "missing"
         error.req = self._req
+        path = getattr(self, "_path", None)
+        error.peep_hook_incomplete = bool(path) and looks_incomplete(path)
         self._failed = True
         _audit(verdict, self._req, sha256=got)
         if _warn_mode():

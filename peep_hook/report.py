@@ -87,15 +87,21 @@ def _mismatch(error: Any, origins: Mapping[str, Origin]) -> str:
     filename = _archive_name(req)
     if filename:
         lines.append(f"    Archive   {filename} ({_kind(filename)})")
-    lines.append(f"    Hint: {_mismatch_hint(got, filename)}")
+    lines.append(f"    Hint: {_mismatch_hint(got, filename, getattr(error, 'peep_hook_incomplete', False))}")
     return "\n".join(lines)
 
 
-def _mismatch_hint(got: str | None, filename: str | None) -> str:
+def _mismatch_hint(got: str | None, filename: str | None, incomplete: bool = False) -> str:
     if got == EMPTY_SHA256_HEX:
         return (
             "the archive is empty: the download was truncated or the server sent "
             "nothing. Try again later; do not change the hash."
+        )
+    if incomplete:
+        return (
+            "the archive is cut short (it ends before its own structure does): "
+            "the download was probably truncated. Try again later; do not change "
+            "the hash."
         )
     kind = _kind(filename) if filename else "a file"
     return (

@@ -49,7 +49,7 @@ def test_bootstrap_is_idempotent_and_quiet(venv: Venv):
     result = venv.python_run(
         "-c",
         "import sys; from peep_hook import _bootstrap as b; b.start(); b.start();"
-        "print(sum(type(f).__name__ == '_PipWatcher' for f in sys.meta_path))",
+        "print(sum(f is b for f in sys.meta_path))",
     )
     assert result.returncode == 0, str(result)
     assert result.stdout.strip() == "1"

@@ -37,3 +37,23 @@ def test_url_requirement_is_pasted_as_written():
 def test_empty_archive_hint_says_truncated():
     from peep_hook.hashes import EMPTY_SHA256_HEX
     assert "truncated" in report._mismatch_hint(EMPTY_SHA256_HEX, "x-1.0.tar.gz")
+
+
+def test_cut_short_archives_are_recognised(tmp_path):
+    import io
+    import zipfile
+
+    from peep_hook.hashes import looks_incomplete
+    from tests._support.archives import sdist, wheel
+
+    whole = wheel("alpha", "1.0").write(tmp_path / "whole")
+    cut = tmp_path / "cut" / whole.name
+    cut.parent.mkdir()
+    cut.write_bytes(whole.read_bytes()[:-30])
+    assert not looks_incomplete(str(whole)) and looks_incomplete(str(cut))
+    tarball = sdist("beta", "1.0", marker_dir=tmp_path).write(tmp_path / "sd")
+    short = tmp_path / "short" / tarball.name
+    short.parent.mkdir()
+    short.write_bytes(tarball.read_bytes()[:-10])
+    assert not looks_incomplete(str(tarball)) and looks_incomplete(str(short))
+    assert "truncated" in report._mismatch_hint("0" * 64, "x.whl", incomplete=True)
