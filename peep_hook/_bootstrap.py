@@ -151,11 +151,23 @@ def _load():
 
 def _check_layout(pip_module):
     location = os.path.dirname(getattr(pip_module, "__file__", None) or "")
-    if location and not os.path.exists(
-        os.path.join(location, "_internal", "cli", "base_command.py")
+    if location and not _has_file(
+        pip_module, os.path.join(location, "_internal", "cli", "base_command.py")
     ):
         _refuse_by_argv("peep-hook does not know this pip's layout (no {})".format(
             _COMMAND_MODULE))
+
+
+def _has_file(pip_module, path):
+    if os.path.exists(path):
+        return True
+    # pip run from a wheel (ensurepip, get-pip): ask its zip importer.
+    loader = getattr(getattr(pip_module, "__spec__", None), "loader", None)
+    try:
+        loader.get_data(path)
+        return True
+    except Exception:
+        return False
 
 
 def _refuse_by_argv(problem):

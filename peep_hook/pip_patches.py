@@ -51,12 +51,10 @@ from pip._vendor.packaging.requirements import InvalidRequirement, Requirement
 from peep_hook import audit, installed, policy, report, reqfile
 from peep_hook.hashes import looks_incomplete, sha256_of_file
 from peep_hook.pins import HANDOFF_ENV, HandoffError, Pins, canonical_name
+from peep_hook.support import NEWEST_TESTED, OLDEST_SUPPORTED, version_tuple
 
 logger = logging.getLogger("peep_hook")
 
-#: Oldest pip the patch points are known for, and the newest release tested.
-OLDEST_SUPPORTED = (20, 3)
-NEWEST_TESTED = (26, 3)
 
 Wrapper = Callable[[Callable[..., Any], Any, tuple, dict], Any]
 
@@ -308,19 +306,24 @@ def _guard_fetch(wrapped, instance, args, kwargs):
 
 
 def _bundled_wheel_hashes() -> dict[str, list[str]]:
-    """sha256 of each wheel in this interpreter's ensurepip/_bundled, by project."""
+    """sha256 of each wheel this interpreter's ensurepip installs, by project:
+    those in ensurepip/_bundled, or where the distribution keeps them
+    (WHEEL_PKG_DIR: Debian's and Fedora's /usr/share/python-wheels)."""
     if _state.bundled is None:
         _state.bundled = {}
-        directory = os.path.join(sysconfig.get_paths()["stdlib"], "ensurepip", "_bundled")
-        try:
-            names = sorted(os.listdir(directory))
-        except OSError:
-            names = []
-        for filename in names:
-            if filename.endswith(".whl"):
-                project = canonical_name(filename.split("-", 1)[0])
-                digest = sha256_of_file(os.path.join(directory, filename))
-                _state.bundled.setdefault(project, []).append(digest)
+        directories = [os.path.join(sysconfig.get_paths()["stdlib"], "ensurepip", "_bundled")]
+        if sysconfig.get_config_var("WHEEL_PKG_DIR"):
+            directories.append(sysconfig.get_config_var("WHEEL_PKG_DIR"))
+        for directory in directories:
+            try:
+                names = sorted(os.listdir(directory))
+            except OSError:
+                continue
+            for filename in names:
+                if filename.endswith(".whl"):
+                    project = canonical_name(filename.split("-", 1)[0])
+                    digest = sha256_of_file(os.path.join(directory, filename))
+                    _state.bundled.setdefault(project, []).append(digest)
     return _state.bundled
 
 
@@ -529,7 +532,7 @@ def _give_notices() -> None:
     if setting.mode == policy.WARN:
         logger.warning("peep-hook: policy is warn (%s): hash problems are reported, "
                        "not refused.", setting.source)
-    if _version_tuple(pip.__version__) > NEWEST_TESTED:
+    if version_tuple(pip.__version__) > NEWEST_TESTED:
         logger.warning(
             "peep-hook: pip %s is newer than the newest pip tested (%s); its "
             "patch points check out.", pip.__version__, ".".join(map(str, NEWEST_TESTED)),
@@ -668,9 +671,10 @@ def activate(config_path: str | None = None) -> None:
             _state.handoff = handoff
         except HandoffError as exc:
             problems.append(f"the pins handed over by the parent pip are unusable: {exc}")
-    version = _version_tuple(pip.__version__)
+    version = version_tuple(pip.__version__)
     if version < OLDEST_SUPPORTED:
-        problems.append(f"pip {pip.__version__} is older than the oldest supported (20.3)")
+        problems.append(f"pip {pip.__version__} is older than the oldest supported "
+                        f"({'.'.join(map(str, OLDEST_SUPPORTED))})")
     sites: list[tuple[Any, str, Wrapper]] = []
     for patch in PATCHES:
         try:
@@ -706,12 +710,5 @@ def _declare_eager_imports() -> None:
     if isinstance(eager, set):
         eager.update({"wrapt", "peep_hook.pip_patches", "peep_hook.report",
                       "peep_hook.reqfile", "peep_hook.hashes", "peep_hook.policy",
-                      "peep_hook.pins", "peep_hook.installed", "peep_hook.audit"})
-
-
-def _version_tuple(version: str) -> tuple[int, int]:
-    """(major, minor) of a pip version string such as "26.3" or "26.0b1"."""
-    match = re.match(r"(\d+)(?:\.(\d+))?", version)
-    if match is None:
-        return (0, 0)
-    return int(match.group(1)), int(match.group(2) or 0)
+                      "peep_hook.pins", "peep_hook.installed", "peep_hook.audit",
+                      "peep_hook.support"})

@@ -86,7 +86,8 @@ def collect(environ=os.environ) -> Dict[str, Any]:
     except policy.ConfigError as exc:
         # pip_patches then refuses every fetching command: closed, not open.
         policy_info = {"mode": policy.STRICT, "source": str(config_path), "warning": None,
-                       "error": f"{exc}; pip refuses to install, download or build until it is fixed"}
+                       "error": f"{exc}; pip refuses to install, download or build "
+                                "until it is fixed"}
         audit = {"path": None, "source": None}
         problems.append(policy_info["error"])
 
@@ -100,15 +101,15 @@ def collect(environ=os.environ) -> Dict[str, Any]:
             why = "python -S skips site-packages and sitecustomize"
         elif detection.enabled and loaded and not _same_path(loaded, detection.sitecustomize):
             why = f"{loaded} shadows {detection.sitecustomize}"
-        elif policy_info["mode"] == policy.OFF:
-            why = f"policy is off ({policy_info['source']})"
         else:
             why = "its start-up file did not run"
         problems.append(f"the hook is installed but did not start in this process: {why}")
     elif detection.enabled and not global_active:
         problems.append(f"{detection.sitecustomize} is peep-hook's but did not start "
                         "the hook in this process")
-    if policy_info["mode"] == policy.WARN:
+    if policy_info["mode"] == policy.OFF:
+        problems.append(f"policy is off ({policy_info['source']}): pip does not check hashes")
+    elif policy_info["mode"] == policy.WARN:
         problems.append(f"policy is warn ({policy_info['source']}): pip reports hash "
                         "problems but installs anyway")
     pip_info = _pip()
