@@ -60,3 +60,40 @@ def test_garbage_handoff_is_rejected(text):
 def test_missing_handoff_is_rejected(tmp_path):
     with pytest.raises(HandoffError, match="cannot read"):
         Pins.read_handoff(str(tmp_path / "absent.json"))
+
+
+def test_handoff_that_cannot_be_written_raises_and_leaves_nothing(tmp_path, monkeypatch):
+    # A full or read-only temporary directory: the caller (pip_patches) turns
+    # the OSError into a refusal; nothing is left behind and the environment
+    # is untouched.
+    import errno
+    import tempfile
+
+    def no_space(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(tempfile, "mkdtemp", no_space)
+    pins = Pins()
+    pins.add("foo", "1.0", [HEX_A], "req.txt:2")
+    with pytest.raises(OSError):
+        with pins.handed_off():
+            pass
+    assert HANDOFF_ENV not in os.environ
+
+
+def test_handoff_write_failure_removes_the_directory(tmp_path, monkeypatch):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+
+    def full_disk(fd, *args, **kwargs):
+        os.close(fd)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fdopen", full_disk)
+    pins = Pins()
+    with pytest.raises(OSError):
+        with pins.handed_off():
+            pass
+    assert list(tmp_path.iterdir()) == []
+    assert HANDOFF_ENV not in os.environ
