@@ -22,19 +22,29 @@ RECORD_NAME = "PEEP_HOOK.json"
 
 def write_record(name: str, wheel_path: str, lib_dirs: Iterable[str], sha256: str) -> str | None:
     """Write the record beside a freshly installed wheel's metadata; return its path."""
+    lib_dirs = list(dict.fromkeys(lib_dirs))
+    # The wheel's file name gives its .dist-info name; look inside it only if not.
+    parts = os.path.basename(wheel_path).split("-")
+    candidates = [f"{parts[0]}-{parts[1]}.dist-info"] if len(parts) >= 5 else []
+    for dist_info in candidates + [None]:
+        if dist_info is None:
+            dist_info = _dist_info_in(wheel_path)
+            if dist_info is None:
+                return None
+        for lib in lib_dirs:
+            directory = os.path.join(lib, dist_info)
+            if os.path.isdir(directory):
+                return _write(directory, dist_info, name, sha256)
+    return None
+
+
+def _dist_info_in(wheel_path: str) -> str | None:
     with zipfile.ZipFile(wheel_path) as zf:
-        dist_info = next(
+        return next(
             (n.split("/", 1)[0] for n in zf.namelist()
              if n.split("/", 1)[0].endswith(".dist-info")),
             None,
         )
-    if dist_info is None:
-        return None
-    for lib in dict.fromkeys(lib_dirs):
-        directory = os.path.join(lib, dist_info)
-        if os.path.isdir(directory):
-            return _write(directory, dist_info, name, sha256)
-    return None
 
 
 def _write(directory: str, dist_info: str, name: str, sha256: str) -> str:

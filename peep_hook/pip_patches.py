@@ -23,6 +23,7 @@ patched; if one is missing or changed, pip refuses to fetch anything.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import inspect
 import logging
 import os
@@ -30,7 +31,7 @@ import re
 import sysconfig
 from dataclasses import dataclass
 from importlib import import_module
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import pip
 import wrapt
@@ -338,16 +339,27 @@ class _CheckedHashes(Hashes):
         self._failed = False
 
     def check_against_path(self, path: str) -> None:
-        self._failed = False
-        self._path = path
+        self._failed, self._path, self._matched = False, path, None
         super().check_against_path(path)
         if self._failed:
             return  # warn: reported in _raise, not verified
-        allowed = self._allowed.get("sha256", [])
-        digest = allowed[0] if len(allowed) == 1 else sha256_of_file(path)
+        digest = self._matched or sha256_of_file(path)  # only for a non-sha256 --hash
         if self._req.name:
             _state.verified[canonical_name(self._req.name)] = digest
         _audit("verified", self._req, sha256=digest)
+
+    def check_against_chunks(self, chunks: Iterable[bytes]) -> None:
+        # pip's own loop, also keeping the sha256 that matched, so that stacked
+        # hashes never cost a second read of the archive.
+        gots = {name: hashlib.new(name) for name in self._allowed}
+        for chunk in chunks:
+            for digest in gots.values():
+                digest.update(chunk)
+        for name, got in gots.items():
+            if got.hexdigest() in self._allowed[name]:
+                self._matched = gots["sha256"].hexdigest() if "sha256" in gots else None
+                return
+        self._raise(gots)
 
     def _raise(self, gots: dict[str, Any]) -> None:
         got = gots["sha256"].hexdigest() if "sha256" in gots else None
@@ -367,6 +379,20 @@ class _CheckedHashes(Hashes):
                            "going on.)", error)
             return
         raise error
+
+
+def _signature(function: Callable[..., Any]) -> inspect.Signature:
+    """inspect.signature, computed once per function (install_wheel runs for
+    every wheel installed)."""
+    if inspect.ismethod(function):
+        return inspect.signature(function)
+    cached = _signatures.get(function)
+    if cached is None:
+        cached = _signatures[function] = inspect.signature(function)
+    return cached
+
+
+_signatures: dict[Any, inspect.Signature] = {}
 
 
 def _editable_source_tree(wrapped, instance, args, kwargs):
@@ -393,7 +419,7 @@ def _editable_source_tree(wrapped, instance, args, kwargs):
 
 def _record_verified_archive(wrapped, instance, args, kwargs):
     result = wrapped(*args, **kwargs)
-    bound = inspect.signature(wrapped).bind(*args, **kwargs).arguments
+    bound = _signature(wrapped).bind(*args, **kwargs).arguments
     name, wheel_path, scheme = bound["name"], bound["wheel_path"], bound["scheme"]
     digest = _state.verified.get(canonical_name(name))
     if digest is not None:
@@ -414,7 +440,7 @@ def _check_installed(wrapped, instance, args, kwargs):
 
 
 def _verified_build_dependencies(wrapped, instance, args, kwargs):
-    bound = inspect.signature(wrapped).bind(*args, **kwargs)
+    bound = _signature(wrapped).bind(*args, **kwargs)
     requirements = list(bound.arguments.get("requirements") or ())
     if not requirements:
         return wrapped(*args, **kwargs)

@@ -43,7 +43,12 @@ def _bootstrap_state() -> Dict[str, Any]:
     module = sys.modules.get("peep_hook._bootstrap")
     state = getattr(module, "_state", None)
     if not isinstance(state, dict):
-        return {"started": False, "global_home": None, "file": None}
+        # A per-environment .pth waits through its trampoline, which loads
+        # the bootstrap only when pip is looked up.
+        trampoline = sys.modules.get("_peep_hook_start")
+        waiting = trampoline is not None and trampoline in sys.meta_path
+        return {"started": waiting, "global_home": None,
+                "file": getattr(trampoline, "__file__", None) if waiting else None}
     return {
         "started": bool(state.get("watching") or state.get("armed") or state.get("loaded")),
         "global_home": state.get("global_home"),

@@ -28,10 +28,12 @@ def test_wheel_puts_pth_and_start_files_at_its_root_and_in_record(hook_wheel: Pa
         recorded = {line.split(",")[0] for line in zf.read(record).decode().splitlines()}
         pth = zf.read("peep_hook.pth").decode()
         start = zf.read("peep_hook.start").decode()
-    assert {"peep_hook.pth", "peep_hook.start", "peep_hook/_bootstrap.py"} <= names
-    assert {"peep_hook.pth", "peep_hook.start"} <= recorded
+    assert {"peep_hook.pth", "peep_hook.start", "_peep_hook_start.py",
+            "peep_hook/_bootstrap.py"} <= names
+    assert {"peep_hook.pth", "peep_hook.start", "_peep_hook_start.py"} <= recorded
+    assert "peep_hook/_start.py" not in names  # installed at the top only
     assert len(pth.splitlines()) == 1 and pth.startswith("import ")
-    assert start.strip() == "peep_hook._bootstrap:start"
+    assert start.strip() == "_peep_hook_start:install"
 
 
 def test_python_that_never_imports_pip_loads_neither_wrapt_nor_pip(venv: Venv):
@@ -40,16 +42,16 @@ def test_python_that_never_imports_pip_loads_neither_wrapt_nor_pip(venv: Venv):
     assert result.returncode == 0
     assert result.stdout == ""
     imported = _imported_modules(result.stderr)
-    assert "peep_hook._bootstrap" in imported  # the .pth line did run
-    assert not {m for m in imported if m.split(".")[0] in ("wrapt", "pip")}
+    assert "_peep_hook_start" in imported  # the .pth line did run
+    assert not {m for m in imported if m.split(".")[0] in ("wrapt", "pip", "peep_hook")}
     assert [line for line in result.stderr.splitlines() if not line.startswith("import time:")] == []
 
 
-def test_bootstrap_is_idempotent_and_quiet(venv: Venv):
+def test_start_up_is_idempotent_and_quiet(venv: Venv):
     result = venv.python_run(
         "-c",
-        "import sys; from peep_hook import _bootstrap as b; b.start(); b.start();"
-        "print(sum(f is b for f in sys.meta_path))",
+        "import sys, _peep_hook_start as t; t.install(); t.install();"
+        "print(sum(f is t for f in sys.meta_path))",
     )
     assert result.returncode == 0, str(result)
     assert result.stdout.strip() == "1"

@@ -138,6 +138,9 @@ def test_stacked_hashes_any_one_matches_across_blank_lines_and_comments(venv, in
 
     assert result.returncode == 0, str(result)
     assert venv.installed("alpha")
+    # The record names the hash that matched, not just the first one listed.
+    record = next(venv.site_packages.glob("alpha-1.0.dist-info/PEEP_HOOK.json")).read_text()
+    assert alpha.sha256 in record and other.sha256 not in record
 
 
 def test_nested_requirements_file_with_relative_path(venv, index, tmp_path):

@@ -37,6 +37,7 @@ def test_half_uninstalled_hook_refuses_in_pip_and_names_the_file_to_remove(
     assert refused(result), str(result)
     assert "half installed" in result.stderr
     assert str(venv.site_packages / "peep_hook.pth") in result.stderr
+    assert str(venv.site_packages / "_peep_hook_start.py") in result.stderr
     assert not venv.installed("alpha")
     assert quiet_python(venv)
     # Repairable: pip itself still runs, and uninstalling removes the .pth.
@@ -44,7 +45,18 @@ def test_half_uninstalled_hook_refuses_in_pip_and_names_the_file_to_remove(
     uninstall = venv.pip("uninstall", "-y", "peep-hook")
     assert uninstall.returncode == 0, str(uninstall)
     assert not (venv.site_packages / "peep_hook.pth").exists()
+    assert not (venv.site_packages / "_peep_hook_start.py").exists()
     assert _request(venv, index, tmp_path).returncode == 0  # unhooked again
+
+
+def test_everything_gone_but_the_pth_keeps_python_silent(make_venv, index, tmp_path):
+    venv = make_venv()
+    shutil.rmtree(venv.site_packages / "peep_hook")
+    (venv.site_packages / "_peep_hook_start.py").unlink()
+
+    assert quiet_python(venv)
+    assert venv.pip("uninstall", "-y", "peep-hook").returncode == 0
+    assert not (venv.site_packages / "peep_hook.pth").exists()
 
 
 def test_module_of_the_hook_failing_to_import_refuses_in_pip(make_venv, index, tmp_path):
