@@ -470,9 +470,9 @@ def make_venvs(tmp: Path, wheelhouse: Path, pip_version: str, hook_wheel: Path) 
                          hook_wheel=hook_wheel)
     unhooked = Venv.create(tmp / "venv-unhooked", wheelhouse=wheelhouse,
                            pip_version=pip_version, hook_wheel=None)
-    check = "import sys; print('peep_hook._bootstrap' in sys.modules, 'wrapt' in sys.modules)"
+    check = "import sys; print('_peep_hook_start' in sys.modules, 'wrapt' in sys.modules)"
     if measure([hooked.python, "-c", check]).output.split() != ["True", "False"]:
-        raise BenchError("the hooked venv does not load peep_hook._bootstrap at start-up")
+        raise BenchError("the hooked venv does not load peep-hook's start-up trampoline")
     if measure([unhooked.python, "-c", check]).output.split() != ["False", "False"]:
         raise BenchError("the unhooked venv loads peep_hook")
     for venv in (hooked, unhooked):
@@ -563,7 +563,8 @@ def bench_importtime(world: World, plan: Plan) -> list[Row]:
         if not mods:
             raise BenchError("no -X importtime output:\n" + sample.output)
         seen.update(name for name, _, _ in mods)
-        ours = [(n, s) for n, s, _ in mods if n == "peep_hook" or n.startswith("peep_hook.")]
+        ours = [(n, s) for n, s, _ in mods
+                if n in ("peep_hook", "_peep_hook_start") or n.startswith("peep_hook.")]
         for n, s in ours:
             detail.setdefault(n, []).append(s)
         totals.append(float(sum(s for _, s in ours)))

@@ -71,6 +71,7 @@ def scan(text: str) -> FileHashes:
     result = FileHashes()
     blocks, orphans, malformed = result.blocks, result.orphans, result.malformed
     near_miss_match, make_line = _NEAR_MISS_RE.match, HashLine._make
+    new_line = tuple.__new__  # what HashLine._make does, without the call
     pending: list[HashLine] = []
     continued = False  # the previous physical line ended with a backslash
     for lineno, line in enumerate(text.splitlines(), start=1):
@@ -80,6 +81,14 @@ def scan(text: str) -> FileHashes:
             continue
         if stripped[0] == "#":
             continued = False  # ...and so does a comment; it keeps the block
+            if len(stripped) == 53 and stripped.startswith("# sha256: "):
+                # The usual form, exactly: a well-formed value settles it.
+                try:
+                    pending.append(new_line(HashLine, (lineno, stripped[10:],
+                                                       peep_to_hex(stripped[10:]), None)))
+                    continue
+                except MalformedHash:
+                    pass  # read it the general way below
             value = _hash_value(stripped)
             if value is None:
                 if near_miss_match(line):
