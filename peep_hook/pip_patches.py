@@ -12,8 +12,15 @@ The hook feeds pip's own hash-checking mode rather than re-implementing it:
   every command that resolves requirements, and refuse unpinned hashed ones;
 * ``RequirementPreparer._get_linked_req_hashes``: the guard, called before
   every archive is fetched; refuses unless hash checking is in force;
-* ``install_requirements`` of each build environment: refuse to fetch build
-  dependencies, which pip never hash-checks;
+* ``install_requirements`` of each build environment: pin build
+  dependencies to hashed versions and hand the pins to pip's build child
+  (or to pip 26's in-process installer), which pip never hash-checks itself;
+* ``WheelCache.get_cache_entry``: never reuse a wheel pip built earlier;
+* ``RequirementPreparer.prepare_editable_requirement``: let the user's own
+  source tree (``-e .``) through, its build dependencies still verified;
+* ``RequirementPreparer.prepare_installed_requirement``: check what is
+  already installed against the recorded hash of its archive;
+* ``install_wheel``: record that hash in the installed ``.dist-info``;
 * ``HashError.__str__`` / ``HashErrors.__str__``: add peep-form reports.
 
 Each target is looked up and its parameters checked before anything is
