@@ -61,3 +61,20 @@ def test_decoder_leniency_cannot_sneak_through():
     sneaky = "!" + FLASK_PEEP[1:]
     with pytest.raises(MalformedHash):
         peep_to_hex(sneaky)
+
+
+@pytest.mark.parametrize("strict_decoder", [True, False])
+def test_both_decoding_paths_accept_and_refuse_the_same(monkeypatch, strict_decoder):
+    # Python 3.11+ decodes strictly; older Pythons take the round-trip path.
+    from peep_hook import hashes
+
+    if strict_decoder and not hashes._STRICT_DECODER:
+        strict_decoder = False  # this Python has no strict decoder: test the other path
+    monkeypatch.setattr(hashes, "_STRICT_DECODER", strict_decoder)
+    assert hex_to_peep(peep_to_hex(FLASK_PEEP)) == FLASK_PEEP
+    for bad in (FLASK_PEEP[:-1] + "9", FLASK_PEEP[:10] + " " + FLASK_PEEP[11:],
+                FLASK_PEEP[:10] + "=" + FLASK_PEEP[11:], FLASK_PEEP[:10] + "+" + FLASK_PEEP[11:],
+                FLASK_PEEP[:10] + "/" + FLASK_PEEP[11:], FLASK_PEEP[:10] + "é" + FLASK_PEEP[11:],
+                FLASK_PEEP[:10] + "\n" + FLASK_PEEP[11:]):
+        with pytest.raises(MalformedHash):
+            peep_to_hex(bad)
