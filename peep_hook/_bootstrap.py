@@ -1,12 +1,12 @@
-"""Start-up bootstrap, run by ``peep_hook.pth`` in every Python process.
+"""The bootstrap: loaded by the start-up trampoline (``_peep_hook_start``)
+when pip is looked up, or by a global hook's sitecustomize at start-up.
 
-It must cost next to nothing where pip is never used, so it uses only ``sys``
-and ``os`` (which ``site`` has already imported), touches no file and prints
-nothing. It puts a watcher on ``sys.meta_path`` that waits for pip's command
-module; once that is imported it wraps ``Command.main``, and only when a pip
-command that fetches archives starts (``install``, ``download``, ``wheel``,
-``lock``) does it load wrapt and the patches (:mod:`peep_hook.pip_patches`).
-So ``import pip``, ``pip --version`` or ``pip list`` pay nothing for them.
+It uses only ``sys`` and ``os``, touches no file and prints nothing. It waits
+on ``sys.meta_path`` for pip's command module; once that is imported it wraps
+``Command.main``, and only when a pip command that fetches archives
+(``install``, ``download``, ``wheel``, ``lock``) has parsed its options does
+it load wrapt and the patches (:mod:`peep_hook.pip_patches`). So ``import
+pip``, ``pip --version``, ``pip list`` and ``--help`` pay nothing for them.
 
 Inside pip it fails closed: if the hook cannot load, every fetching command
 stops with exit status 1. Outside pip it fails open: nothing here may raise.
@@ -113,19 +113,29 @@ def _arm(module):
         return
 
     def main_with_hook(self, args):
-        if getattr(self, "name", None) in FETCHING_COMMANDS and not _asks_for_help(args):
-            problem = _load()
-            if problem is not None:
-                sys.stderr.write("ERROR: {}\n".format(problem))
-                return 1
+        if getattr(self, "name", None) in FETCHING_COMMANDS:
+            parse_args = getattr(self, "parse_args", None)
+            if parse_args is None:
+                problem = _load()
+                if problem is not None:
+                    sys.stderr.write("ERROR: {}\n".format(problem))
+                    return 1
+            else:
+                # Load once the options are parsed: ``--help`` (which exits in
+                # parsing) costs nothing, and no argument can fake it.
+                def parse_then_load(args):
+                    parsed = parse_args(args)
+                    problem = _load()
+                    if problem is not None:
+                        sys.stderr.write("ERROR: {}\n".format(problem))
+                        raise SystemExit(1)
+                    return parsed
+
+                self.parse_args = parse_then_load
         return main(self, args)
 
     main_with_hook.__wrapped__ = main
     command.main = main_with_hook
-
-
-def _asks_for_help(args):
-    return "-h" in args or "--help" in args
 
 
 def _load():

@@ -357,3 +357,15 @@ def test_unknown_peep_hook_value_stays_strict(venv, index, tmp_path):
 
     assert refused(result), str(result)
     assert "PEEP_HOOK='of'" in result.stderr
+
+
+def test_a_requirements_file_named_like_the_help_option_is_still_checked(venv, index, tmp_path):
+    # "-h" here is the value of -r, not a request for help: pip installs from it.
+    alpha = wheel("alpha", "1.0")
+    index.publish(alpha)
+    write(tmp_path / "-h", "alpha==1.0\n")
+
+    result = venv.pip("install", "-i", index.url, "-r", "-h", cwd=tmp_path)
+
+    assert refused(result), str(result)
+    assert not venv.installed("alpha")
