@@ -1,0 +1,105 @@
+"""What the wrappers share: the per-command state, refusing, the audit log."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from typing import Any, Callable
+
+from pip._internal.exceptions import InstallationError, PipError
+from pip._internal.utils.misc import redact_auth_from_url
+
+from peep_hook import audit, policy, report, reqfile
+from peep_hook.pins import Pins
+
+logger = logging.getLogger("peep_hook")
+
+#: wrapt's wrapper signature: (wrapped, instance, args, kwargs) -> result
+Wrapper = Callable[[Callable[..., Any], Any, tuple, dict], Any]
+
+
+class HookError(InstallationError):
+    """peep-hook refuses: pip prints ``ERROR: <message>`` and exits with 1."""
+
+
+class State:
+    """What the hook learns while one pip command runs."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, reqfile.FileHashes] = {}
+        self.origins: dict[str, report.Origin] = {}
+        self.preparing: Any = None  # the requirement whose archive is being prepared
+        self.notices_given = False
+        #: hashes by project name, from every hashed line of every file read
+        self.pins = Pins()
+        #: set in a build child: the parent's pins, the only ones it may use
+        self.handoff: str | None = None
+        #: project name -> sha256 of the archive verified for it in this run
+        self.verified: dict[str, str] = {}
+        self.policy = policy.Policy(policy.STRICT, "default")
+        self.bundled: dict[str, list[str]] | None = None
+        self.audit: audit.AuditLog | None = None
+
+
+def warn_mode() -> bool:
+    return state.policy.mode == policy.WARN
+
+
+def refuse(message: str, req: Any = None) -> None:
+    """Stop pip with ``message`` (strict), or report it and go on (warn)."""
+    audit_event("refused", req, reason=message)
+    if warn_mode():
+        logger.warning("%s\n(peep-hook policy is warn: strict would stop here; going on.)",
+                       message)
+        return
+    raise HookError(message)
+
+
+def refuse_error(error: PipError, req: Any = None, verdict: str = "refused") -> None:
+    """Raise pip's own error (strict), or log it and go on (warn)."""
+    audit_event(verdict, req, reason=type(error).__name__)
+    if warn_mode():
+        logger.warning("%s\n(peep-hook policy is warn: strict would stop here; going on.)",
+                       error)
+        return
+    raise error
+
+
+def audit_event(verdict: str, req: Any = None, **fields: Any) -> None:
+    log = state.audit
+    if log is None:
+        return
+    link = getattr(req, "link", None)
+    comes_from = getattr(req, "comes_from", None)
+    where = report.source_line(comes_from)
+    try:
+        log.record(
+            verdict,
+            requirement=report.requirement_text(req) if req is not None else None,
+            file=where[0] if where else None,
+            line=where[1] if where else None,
+            url=redact_auth_from_url(link.url_without_fragment) if link is not None else None,
+            **fields,
+        )
+    except audit.AuditError as exc:
+        if warn_mode():
+            logger.warning("peep-hook: %s", exc)
+        else:
+            raise HookError(f"peep-hook: {exc}; refusing, as the audit log is required.")
+
+
+state = State()
+
+
+def signature(function: Callable[..., Any]) -> inspect.Signature:
+    """inspect.signature, computed once per function (install_wheel runs for
+    every wheel installed)."""
+    if inspect.ismethod(function):
+        return inspect.signature(function)
+    cached = _signatures.get(function)
+    if cached is None:
+        cached = _signatures[function] = inspect.signature(function)
+    return cached
+
+
+_signatures: dict[Any, inspect.Signature] = {}
