@@ -15,10 +15,16 @@ in :mod:`peep_hook.patches`, one module per concern:
   reuse a wheel pip built earlier), ``prepare_editable_requirement`` (the
   user's own ``-e .``), ``HashError.__str__`` / ``HashErrors.__str__``
   (peep-form reports);
+* local_files: ``prepare.get_file_url`` and ``prepare._check_download_dir``
+  (check and use a private copy of each local archive, never the original);
 * build: ``install_requirements`` of each build environment (pin build
   dependencies to hashed versions, hand the pins to pip's build child);
-* installed: ``prepare_installed_requirement`` (check what is already
-  installed), ``install_wheel`` (record the verified hash).
+* collect_missing: ``Resolver.resolve`` of both resolvers (report every
+  missing hash of a run together, after resolving, instead of the first);
+* installed: resolvelib's ``Resolver.resolve`` and the legacy resolver's
+  ``prepare_installed_requirement`` (reinstall, from an archive verified now,
+  whatever is installed without a matching record), ``install_wheel``
+  (record the verified hash).
 
 Each target is looked up and its parameters checked before anything is
 patched; if one is missing or changed, pip refuses to fetch anything.
@@ -36,7 +42,8 @@ import pip
 import wrapt
 
 from peep_hook import audit, policy
-from peep_hook.patches import build, collect, enforce, installed
+from peep_hook.patches import build, collect, enforce, installed, local_files
+from peep_hook.patches import collect_missing
 from peep_hook.patches.common import Wrapper, state
 from peep_hook.pins import HANDOFF_ENV, HandoffError, Pins
 from peep_hook.support import NEWEST_TESTED, OLDEST_SUPPORTED, version_tuple
@@ -120,12 +127,18 @@ PATCHES: tuple[Patch, ...] = (
           ("req",), enforce.guard_fetch),
     Patch("pip._internal.build_env", "BuildEnvironment.install_requirements",
           ("requirements",), build.verified_build_dependencies, subclasses=True),
+    Patch("pip._internal.operations.prepare", "get_file_url",
+          ("link", "download_dir", "hashes"), local_files.verify_private_copy),
+    Patch("pip._internal.operations.prepare", "_check_download_dir",
+          ("link", "download_dir", "hashes"), local_files.verify_download_dir_copy),
     Patch("pip._internal.cache", "WheelCache.get_cache_entry",
           ("link", "package_name"), enforce.no_cached_builds),
     Patch("pip._internal.operations.prepare", "RequirementPreparer.prepare_editable_requirement",
           ("req",), enforce.editable_source_tree),
     Patch("pip._internal.operations.prepare", "RequirementPreparer.prepare_installed_requirement",
           ("req", "skip_reason"), installed.check_installed),
+    Patch("pip._internal.resolution.resolvelib.resolver", "Resolver.resolve",
+          ("root_reqs", "check_supported_wheels"), installed.reinstall_unverified),
     Patch("pip._internal.operations.install.wheel", "install_wheel",
           ("name", "wheel_path", "scheme"), installed.record_verified_archive),
     # pips before 26 bind install_wheel into req_install at import time.
@@ -133,6 +146,11 @@ PATCHES: tuple[Patch, ...] = (
           ("name", "wheel_path", "scheme"), installed.record_verified_archive, optional=True),
     Patch("pip._internal.exceptions", "HashError.__str__", (), enforce.explain_hash_error),
     Patch("pip._internal.exceptions", "HashErrors.__str__", (), enforce.explain_hash_errors),
+    # Both resolvers: every missing hash in one run (patches/collect_missing.py).
+    Patch("pip._internal.resolution.resolvelib.resolver", "Resolver.resolve",
+          ("root_reqs", "check_supported_wheels"), collect_missing.collect_missing_hashes),
+    Patch("pip._internal.resolution.legacy.resolver", "Resolver.resolve",
+          ("root_reqs", "check_supported_wheels"), collect_missing.collect_missing_hashes),
 )
 
 _originals: dict[tuple[int, str], tuple[Any, str, Any]] = {}
@@ -217,4 +235,6 @@ def _declare_eager_imports() -> None:
                       "peep_hook.support", "peep_hook.patches",
                       "peep_hook.patches.common", "peep_hook.patches.collect",
                       "peep_hook.patches.enforce", "peep_hook.patches.build",
-                      "peep_hook.patches.installed"})
+                      "peep_hook.patches.installed",
+                      "peep_hook.patches.local_files",
+                      "peep_hook.patches.collect_missing"})

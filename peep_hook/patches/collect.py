@@ -17,6 +17,7 @@ from pip._internal.req.constructors import install_req_from_line
 from pip._vendor.packaging.requirements import InvalidRequirement, Requirement
 
 from peep_hook import policy, report, reqfile
+from peep_hook.patches import enforce
 from peep_hook.patches.common import HookError, logger, refuse, refuse_error, state
 from peep_hook.support import NEWEST_TESTED, version_tuple
 
@@ -106,10 +107,13 @@ def require_hashes(wrapped, instance, args, kwargs):
             f"nest too deeply): {', '.join(state.files) or 'unknown files'}"
         ) from None
     options.require_hashes = True
+    state.ensurepip_run = enforce.is_ensurepip_run(options)
     if state.handoff is not None:
         # A build child: resolve dependencies of build dependencies to the
         # versions the parent's files pin.
         reqs = list(reqs) + pin_constraints()
+    else:
+        _remember_user_directories(reqs)
     unpinned = HashErrors()
     for req in reqs:
         if _needs_pin(req):
@@ -119,6 +123,15 @@ def require_hashes(wrapped, instance, args, kwargs):
     if unpinned:
         refuse_error(unpinned)
     return reqs
+
+
+def _remember_user_directories(reqs: Any) -> None:
+    """The local directories named on the command line or as path lines of the
+    files: the only ones pip may build from (see enforce.named_by_user)."""
+    for req in reqs:
+        link = req.original_link
+        if link is not None and not link.is_vcs and link.is_existing_dir():
+            state.user_directories.add(enforce.directory_key(link))
 
 
 def pin_constraints() -> list[Any]:

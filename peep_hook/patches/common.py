@@ -38,6 +38,10 @@ class State:
         self.verified: dict[str, str] = {}
         self.policy = policy.Policy(policy.STRICT, "default")
         self.bundled: dict[str, list[str]] | None = None
+        #: local directories the user named in this command (realpaths)
+        self.user_directories: set[str] = set()
+        #: this pip is ensurepip's own run: the bundled wheels stand in for hashes
+        self.ensurepip_run = False
         self.audit: audit.AuditLog | None = None
 
 

@@ -14,6 +14,7 @@ import os
 import sysconfig
 from typing import Any, Iterable
 
+import pip
 from pip._internal.exceptions import HashError, HashMismatch, HashMissing, HashUnpinned
 from pip._internal.utils.hashes import Hashes, MissingHashes
 
@@ -36,7 +37,11 @@ def guard_fetch(wrapped, instance, args, kwargs):
     if req.link is not None and req.link.is_existing_dir() and not req.link.is_vcs:
         # The user's own source tree (pip install ./project): nothing is
         # fetched, so there is nothing to hash. Its build dependencies and its
-        # dependencies are still verified.
+        # dependencies are still verified. Any other directory (a find-links
+        # entry named like an archive, a file: link on an index page, a
+        # dependency's or build dependency's URL) is anyone's: refuse it.
+        if not named_by_user(req):
+            refuse(_directory_refused(req), req)
         return Hashes()
     if getattr(instance, "require_hashes", None) is not True:
         from peep_hook import _bootstrap  # loaded already: it loaded these patches
@@ -72,19 +77,81 @@ def guard_fetch(wrapped, instance, args, kwargs):
     if not isinstance(hashes, Hashes):
         refuse(f"peep-hook: no hashes to check {req.link} against.", req)
         hashes = MissingHashes()
-    allowed = {} if isinstance(hashes, MissingHashes) else dict(hashes._allowed)
+    allowed = {} if isinstance(hashes, MissingHashes) else _strong_only(hashes._allowed, req)
     if not req.has_hash_options and req.name:
         # A dependency or build dependency: the hashes given for its name in
-        # any requirements or constraints file (on every pip, not only 26.1+);
-        # failing those, the wheels this interpreter bundles for ensurepip,
-        # which `python -m venv` installs (trusted as the interpreter's own
-        # files: by content, never by name).
-        known = state.pins.hashes_for(req.name) or _bundled_wheel_hashes().get(
-            canonical_name(req.name), []
-        )
+        # any requirements or constraints file (on every pip, not only 26.1+).
+        known = state.pins.hashes_for(req.name)
+        if not known and state.ensurepip_run:
+            # ensurepip's own run (python -m venv): the wheels this interpreter
+            # bundles, trusted as its own files, by content, never by name.
+            known = _bundled_wheel_hashes().get(canonical_name(req.name), [])
         if known:
             allowed = {"sha256": known}
     return _CheckedHashes(allowed or {"sha256": []}, req)
+
+
+#: The algorithms pip accepts in --hash; only these can make an archive acceptable.
+STRONG_HASHES = ("sha256", "sha384", "sha512")
+
+
+def _strong_only(allowed: dict[str, list[str]], req: Any) -> dict[str, list[str]]:
+    """Drop weak URL-fragment hashes (#md5=, #sha1=, #sha224=): pip would accept
+    an archive whose md5 matches, even beside a wrong sha256."""
+    weak = sorted(name for name, values in allowed.items()
+                  if values and name not in STRONG_HASHES)
+    if weak:
+        logger.warning(
+            "peep-hook: ignoring the #%s= hash in the URL of %s: only sha256, sha384 "
+            "and sha512 can make an archive acceptable.",
+            "=, #".join(weak), report.requirement_text(req),
+        )
+    return {name: list(values) for name, values in allowed.items() if name in STRONG_HASHES}
+
+
+def named_by_user(req: Any) -> bool:
+    """Whether ``req`` is a local directory the user named in this command (on
+    the command line or as a path line of a requirements file), not one pip
+    found on its own. In a build child nothing is: its requirements come from
+    an sdist's pyproject.toml."""
+    original = getattr(req, "original_link", None)
+    return (
+        state.handoff is None
+        and original is not None
+        and req.link is not None
+        and directory_key(original) in state.user_directories
+        and directory_key(req.link) == directory_key(original)
+    )
+
+
+def directory_key(link: Any) -> str:
+    return os.path.normcase(os.path.realpath(link.file_path))
+
+
+def _directory_refused(req: Any) -> str:
+    return (
+        f"peep-hook: {report.requirement_text(req)} resolved to a local directory "
+        f"({req.link.file_path}), not an archive. A directory cannot be hash-checked, "
+        "so peep-hook installs from a directory only when you name it yourself "
+        "(pip install ./project, -e ., a path line in a requirements file). This one "
+        "was found by pip (in a --find-links location, on an index page, or as a "
+        "dependency's URL): anyone who can write there could have put it there. "
+        "Nothing is installed."
+    )
+
+
+def is_ensurepip_run(options: Any) -> bool:
+    """Whether this pip is ensurepip's: run from the bundled pip wheel that
+    ensurepip copied into a new temporary directory, as ``pip install
+    --no-index --find-links <that directory>``. Only then may the wheels this
+    interpreter bundles stand in for hashes."""
+    wheel = os.path.dirname(os.path.dirname(os.path.abspath(getattr(pip, "__file__", "") or "")))
+    if not wheel.endswith(".whl") or not os.path.isfile(wheel):
+        return False
+    find_links = [os.path.realpath(str(link)) for link in getattr(options, "find_links", None) or ()]
+    return bool(getattr(options, "no_index", False)) and find_links == [
+        os.path.realpath(os.path.dirname(wheel))
+    ]
 
 
 def _bundled_wheel_hashes() -> dict[str, list[str]]:
@@ -143,9 +210,13 @@ class _CheckedHashes(Hashes):
         self._raise(gots)
 
     def _raise(self, gots: dict[str, Any]) -> None:
+        # Loaded at activation (pip_patches); 26.3 blocks only first imports.
+        from peep_hook.patches import collect_missing
+
         got = gots["sha256"].hexdigest() if "sha256" in gots else None
         if any(self._allowed.values()):
             error: HashError = HashMismatch(self._allowed, gots)
+            error.peep_hook_origins = self._origins()
             verdict = "mismatch"
         else:
             error = HashMissing(got)
@@ -153,13 +224,44 @@ class _CheckedHashes(Hashes):
         error.req = self._req
         path = getattr(self, "_path", None)
         error.peep_hook_incomplete = bool(path) and looks_incomplete(path)
-        self._failed = True
+        self._failed = True  # never recorded as verified
         audit_event(verdict, self._req, sha256=got)
         if warn_mode():
             logger.warning("%s\n(peep-hook policy is warn: strict would stop here; "
                            "going on.)", error)
             return
+        if verdict == "missing" and collect_missing.collecting():
+            link = getattr(self._req, "link", None)
+            if link is not None and link.is_wheel:
+                # Hashed, and its metadata readable without running its code:
+                # keep its block and let pip find the others.
+                collect_missing.record(error)
+                return
+            raise collect_missing.stop_at(error)
         raise error
+
+    def _origins(self) -> dict[str, str]:
+        """Where each allowed hash came from, when no line this pip read gave
+        it (state.origins knows those): a message never shows an expected
+        hash without its origin."""
+        name = self._req.name
+        pin = state.pins.get(name) if name else None
+        bundled = (state.bundled or {}).get(canonical_name(name), []) if name else []
+        link = getattr(self._req, "original_link", None)
+        told = {}
+        for hexes in self._allowed.values():
+            for hex_digest in hexes:
+                if hex_digest in state.origins:
+                    continue
+                if pin is not None and hex_digest in pin.hashes:
+                    handed = (", handed over by the pip that started this build"
+                              if state.handoff is not None else "")
+                    told[hex_digest] = f"pinned for {name} in {', '.join(pin.origins)}{handed}"
+                elif hex_digest in bundled:
+                    told[hex_digest] = f"the {name} wheel this Python bundles for ensurepip"
+                elif link is not None and link.hash == hex_digest:
+                    told[hex_digest] = f"the #{link.hash_name}= part of its URL"
+        return told
 
 
 def editable_source_tree(wrapped, instance, args, kwargs):
@@ -177,6 +279,10 @@ def editable_source_tree(wrapped, instance, args, kwargs):
     # pip install -e ./project: the user's own tree, not fetched. pip refuses
     # every editable in hash-checking mode; lift that for this one call only.
     # Its build dependencies stay verified (they are checked separately).
+    state.preparing = req  # build dependencies' messages name it
+    if not named_by_user(req):
+        refuse(_directory_refused(req), req)
+        return wrapped(*args, **kwargs)  # warn: pip refuses it in hash mode
     instance.require_hashes = False
     try:
         return wrapped(*args, **kwargs)

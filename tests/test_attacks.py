@@ -1,0 +1,307 @@
+"""Holes an attacker's review found, each proved closed (issue: never weaker than
+pip's own hash mode).
+
+* a directory posing as an archive (in a find-links location, on an index
+  page, as a dependency) is refused unless the user named it;
+* a local archive swapped after pip hashed it is never the one installed;
+* weak URL-fragment hashes (``#md5=``, ``#sha1=``) never make an archive
+  acceptable;
+* the interpreter's bundled ensurepip wheels are trusted only in ensurepip's
+  own run, not when an index serves them to any other command.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import hashlib
+import os
+import select
+import shutil
+import struct
+import sysconfig
+import tarfile
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests._support.archives import Archive, sdist, wheel
+from tests._support.index import Index, canonical
+from tests._support.venvs import Result, Venv
+
+
+def refused(result: Result) -> bool:
+    """pip stopped with exit 1 and an ERROR, not with a traceback."""
+    return (result.returncode == 1 and "ERROR:" in result.stderr
+            and "Traceback" not in result.output)
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def source_directory(archive: Archive, parent: Path, dirname: str) -> Path:
+    """Unpack an sdist (whose backend leaves a marker when run) as a directory
+    called ``dirname``: a source tree that pip would build."""
+    parent.mkdir(parents=True, exist_ok=True)
+    tar = parent / ".tmp.tar.gz"
+    tar.write_bytes(archive.data)
+    with tarfile.open(tar) as tf:
+        tf.extractall(parent)
+    tar.unlink()
+    target = parent / dirname
+    (parent / f"{archive.name}-{archive.version}").rename(target)
+    return target
+
+
+# -- a directory posing as an archive --------------------------------------------
+
+
+@pytest.fixture
+def victim(markers: Path) -> Archive:
+    """The genuine sdist the user hashed."""
+    return sdist("victim", "1.0", marker_dir=markers)
+
+
+@pytest.mark.parametrize("command", ["install", "download", "wheel"])
+@pytest.mark.parametrize("hashed", [True, False], ids=["hashed", "unhashed"])
+def test_directory_named_like_an_archive_in_find_links_is_refused(
+        venv: Venv, victim, markers, tmp_path, command, hashed):
+    links = tmp_path / "links"
+    # Built from another source: its backend leaves the same marker if it runs.
+    source_directory(sdist("victim", "1.0", marker_dir=markers, payload="EVIL = 1"),
+                     links, "victim-1.0.tar.gz")
+    req = write(tmp_path / "req.txt",
+                victim.peep_block() if hashed else f"{victim.pin}\n")
+    out = tmp_path / "out"
+    extra = {"install": [], "download": ["-d", out], "wheel": ["-w", out]}[command]
+    result = venv.pip(command, "-r", req, "--no-index", "--find-links", links, *extra)
+    assert refused(result), str(result)
+    assert "local directory" in result.output, str(result)
+    assert list(markers.iterdir()) == [], "the directory's build backend ran"
+    assert not venv.installed("victim")
+    assert not out.exists() or list(out.iterdir()) == []
+
+
+def test_file_url_to_a_directory_on_an_index_page_is_refused(venv: Venv, index: Index,
+                                                             victim, markers, tmp_path):
+    evil = source_directory(sdist("victim", "1.0", marker_dir=markers, payload="EVIL = 1"),
+                            tmp_path / "anywhere", "dir")
+    page = index.root / "simple" / "victim" / "index.html"
+    page.parent.mkdir(parents=True)
+    page.write_text(f'<html><body><a href="{evil.as_uri()}#egg=victim-1.0">victim-1.0'
+                    '</a></body></html>\n')
+    req = write(tmp_path / "req.txt", victim.peep_block())
+    result = venv.pip("install", "-r", req, "-i", index.url)
+    assert refused(result), str(result)
+    assert list(markers.iterdir()) == []
+    assert not venv.installed("victim")
+
+
+def test_directory_reached_as_a_dependency_is_refused(venv: Venv, victim, markers, tmp_path):
+    links = tmp_path / "links"
+    app = wheel("app", "1.0", requires=["victim==1.0"])
+    app.write(links)
+    source_directory(sdist("victim", "1.0", marker_dir=markers, payload="EVIL = 1"),
+                     links, "victim-1.0.tar.gz")
+    req = write(tmp_path / "req.txt", app.peep_block() + victim.peep_block())
+    result = venv.pip("install", "-r", req, "--no-index", "--find-links", links)
+    assert refused(result), str(result)
+    assert list(markers.iterdir()) == []
+    assert not venv.installed("app") and not venv.installed("victim")
+
+
+def test_directory_reached_as_a_build_dependency_is_refused(venv: Venv, markers, tmp_path):
+    links = tmp_path / "links"
+    # "helper" is a build dependency of app's sdist; the directory named like
+    # its archive is a backend that would run in the build environment.
+    genuine_helper = wheel("helper", "1.0")
+    source_directory(sdist("helper", "1.0", marker_dir=markers, payload="EVIL = 1"),
+                     links, "helper-1.0.tar.gz")
+    app = sdist("app", "1.0", marker_dir=markers, build_requires=["helper==1.0"])
+    app.write(links)
+    req = write(tmp_path / "req.txt", app.peep_block() + genuine_helper.peep_block())
+    result = venv.pip("install", "-r", req, "--no-index", "--find-links", links)
+    assert result.returncode != 0, str(result)
+    assert not (markers / "helper-1.0").exists(), "the directory's build backend ran"
+    assert not venv.installed("app")
+
+
+def test_a_directory_the_user_names_is_still_built(venv: Venv, markers, tmp_path):
+    project = source_directory(sdist("mine", "1.0", marker_dir=markers), tmp_path, "mine")
+    req = write(tmp_path / "req.txt", "./mine\n")
+    result = venv.pip("install", "-r", req, "--no-index", cwd=tmp_path)
+    assert result.returncode == 0, str(result)
+    assert venv.installed("mine")
+    result = venv.pip("install", "--force-reinstall", "--no-index", project)
+    assert result.returncode == 0, str(result)
+
+
+# -- a local archive swapped after pip hashed it ---------------------------------
+
+
+class _Inotify:
+    """Linux inotify through ctypes: enough to learn when a file was read and closed."""
+
+    IN_CLOSE_NOWRITE = 0x10
+
+    def __init__(self, directory: Path) -> None:
+        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        self.fd = libc.inotify_init1(os.O_NONBLOCK)
+        assert self.fd >= 0, ctypes.get_errno()
+        wd = libc.inotify_add_watch(self.fd, str(directory).encode(), self.IN_CLOSE_NOWRITE)
+        assert wd >= 0, ctypes.get_errno()
+
+    def closed_names(self, timeout: float) -> list[str]:
+        ready, _, _ = select.select([self.fd], [], [], timeout)
+        if not ready:
+            return []
+        data = os.read(self.fd, 65536)
+        names, offset = [], 0
+        while offset < len(data):
+            _, _, _, length = struct.unpack_from("iIII", data, offset)
+            raw = data[offset + 16: offset + 16 + length]
+            names.append(raw.rstrip(b"\0").decode())
+            offset += 16 + length
+        return names
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+
+def test_local_archive_swapped_after_it_was_hashed_is_never_installed(venv: Venv, tmp_path):
+    """An attacker who can write to the find-links directory replaces the
+    archive the moment pip has read it once (inotify tells when). Whatever
+    pip then does, it must install the bytes it verified, and record them."""
+    links = tmp_path / "links"
+    genuine = wheel("victim", "1.0", payload="GENUINE = True")
+    evil = wheel("victim", "1.0", payload="TAMPERED = True")
+    target = genuine.write(links)
+    staged = tmp_path / "staged.whl"
+    staged.write_bytes(evil.data)
+    req = write(tmp_path / "req.txt", genuine.peep_block())
+    watcher = _Inotify(links)
+    swapped = threading.Event()
+    stop = threading.Event()
+
+    def swapper() -> None:
+        deadline = time.monotonic() + 120  # bounded: one swap, two minutes at most
+        while not stop.is_set() and time.monotonic() < deadline:
+            if target.name in watcher.closed_names(0.2):
+                os.replace(staged, target)
+                swapped.set()
+                return
+
+    thread = threading.Thread(target=swapper, daemon=True)
+    thread.start()
+    try:
+        result = venv.pip("install", "-r", req, "--no-index", "--find-links", links)
+    finally:
+        stop.set()
+        thread.join(10)
+        watcher.close()
+    assert swapped.is_set(), "the archive was never read: the test proves nothing"
+    assert hashlib.sha256(target.read_bytes()).hexdigest() == evil.sha256
+    if result.returncode == 0:
+        installed = (venv.site_packages / "victim" / "__init__.py").read_text()
+        assert "GENUINE" in installed and "TAMPERED" not in installed, str(result)
+        records = list(venv.site_packages.glob("victim-1.0.dist-info/PEEP_HOOK.json"))
+        assert records and genuine.sha256 in records[0].read_text()
+    else:
+        assert refused(result), str(result)
+        assert not venv.installed("victim")
+
+
+def test_genuine_archive_already_in_the_download_directory_is_kept(venv: Venv, tmp_path):
+    """An archive already in ``pip download -d``'s directory is checked through
+    a private copy too; a genuine one stays where it is."""
+    out = tmp_path / "out"
+    genuine = wheel("victim", "1.0", payload="GENUINE = True")
+    evil = wheel("victim", "1.0", payload="TAMPERED = True")
+    target = genuine.write(out)
+    staged = tmp_path / "staged.whl"
+    staged.write_bytes(evil.data)
+    req = write(tmp_path / "req.txt", genuine.peep_block())
+    result = venv.pip("download", "-r", req, "--no-index", "--find-links", out, "-d", out)
+    assert result.returncode == 0, str(result)
+    assert hashlib.sha256(target.read_bytes()).hexdigest() == genuine.sha256
+
+
+# -- weak URL-fragment hashes ----------------------------------------------------
+
+
+def _url(index: Index, archive: Archive, fragment: str) -> str:
+    return f"{index.base}/files/{archive.filename}#{fragment}"
+
+
+@pytest.mark.parametrize("algorithm", ["md5", "sha1"])
+def test_weak_fragment_hash_does_not_excuse_a_wrong_sha256(venv: Venv, index: Index, markers,
+                                                           tmp_path, algorithm):
+    served = sdist("app", "1.0", marker_dir=markers, payload="SERVED = 1")
+    index.publish(served)
+    weak = hashlib.new(algorithm, served.data).hexdigest()
+    wrong = sdist("app", "1.0", marker_dir=tmp_path, payload="OTHER = 1")
+    req = write(tmp_path / "req.txt",
+                f"# sha256: {wrong.peep}\n{_url(index, served, f'egg=app&{algorithm}={weak}')}\n")
+    result = venv.pip("install", "-r", req, "--no-index")
+    assert refused(result), str(result)
+    assert f"ignoring the #{algorithm}= hash" in result.output, str(result)
+    assert list(markers.iterdir()) == []
+    assert not venv.installed("app")
+
+
+def test_weak_fragment_hash_on_the_command_line_is_no_hash(venv: Venv, index: Index, markers,
+                                                          tmp_path):
+    served = sdist("app", "1.0", marker_dir=markers)
+    index.publish(served)
+    md5 = hashlib.md5(served.data).hexdigest()
+    result = venv.pip("install", "--no-index", _url(index, served, f"md5={md5}"))
+    assert refused(result), str(result)
+    assert "has no hash" in result.output, str(result)
+    assert list(markers.iterdir()) == []
+
+
+def test_strong_hash_above_a_weak_fragment_url_still_installs(venv: Venv, index: Index, markers,
+                                                             tmp_path):
+    served = wheel("app", "1.0")
+    index.publish(served)
+    md5 = hashlib.md5(served.data).hexdigest()
+    req = write(tmp_path / "req.txt",
+                f"# sha256: {served.peep}\n{_url(index, served, f'md5={md5}')}\n")
+    result = venv.pip("install", "-r", req, "--no-index")
+    assert result.returncode == 0, str(result)
+    assert venv.installed("app")
+
+
+# -- the interpreter's bundled wheels --------------------------------------------
+
+
+def _bundled_wheel() -> Path:
+    bundled = Path(sysconfig.get_paths()["stdlib"]) / "ensurepip" / "_bundled"
+    return sorted(bundled.glob("*.whl"))[-1]
+
+
+def test_bundled_ensurepip_wheel_served_by_an_index_is_not_trusted(venv: Venv, index: Index,
+                                                                  tmp_path):
+    """A compromised index serving the interpreter's own (old) bundled wheel to
+    an ordinary command: a downgrade, refused like any unhashed archive."""
+    bundled = _bundled_wheel()
+    name, version = bundled.name.split("-")[:2]
+    shutil.copy(bundled, index.files / bundled.name)
+    index._write_project_page(name)
+    out = tmp_path / "out"
+    result = venv.pip("download", "--no-deps", "-d", out, "-i", index.url, f"{name}=={version}")
+    assert refused(result), str(result)
+    assert "has no hash" in result.output, str(result)
+    assert not out.exists() or list(out.iterdir()) == []
+    # As an unpinned dependency of a hashed requirement, the same.
+    app = wheel("app", "1.0", requires=[canonical(name)])
+    index.publish(app)
+    result = venv.pip("download", "-d", out, "-i", index.url, "-r",
+                      write(tmp_path / "req.txt", app.peep_block()))
+    assert refused(result), str(result)
+    assert not out.exists() or list(out.iterdir()) == []
