@@ -43,6 +43,20 @@ memory        peak RSS of those large installs (each pip its own child; the
 scale         peep_hook.reqfile.scan and peep_to_hex on 1,000 / 10,000 /
               100,000 requirements with 3 stacked hashes each, in-process; and
               pip's parse_requirements of 10,000, hooked vs unhooked, in a child
+verify        ``peep-hook verify -r`` of an environment of 100 distributions and
+              300 MB installed (10,000 small modules and 100 data files; page cache
+              warm after the first run)
+
+Only with ``--only`` (not part of a full run):
+
+startup-pythons  ``python -c pass`` on every CPython 3.8-3.13 found (python3.N on
+              PATH, else the newest pyenv 3.N.x): in a ``python -m venv`` venv
+              with peep-hook (A), without (B), and without but with a ``.pth``
+              file holding only a comment (C), alternating; C separates what any
+              ``.pth`` costs on that Python (3.13 decodes them as utf-8-sig,
+              importing encodings.utf_8_sig; an empty file is not decoded) from
+              what peep-hook's own start-up costs. With valgrind installed, also
+              the instructions each start executes (callgrind; load-independent)
 """
 
 from __future__ import annotations
@@ -55,6 +69,7 @@ import hashlib
 import importlib.metadata
 import importlib.util
 import io
+import json
 import os
 import platform
 import random
@@ -80,7 +95,9 @@ from tests._support import archives  # noqa: E402
 from tests._support.index import Index, canonical  # noqa: E402
 from tests._support.venvs import Venv, clean_env  # noqa: E402
 
-BENCHMARKS = ("startup", "importtime", "pip-startup", "install", "large", "memory", "scale")
+BENCHMARKS = ("startup", "importtime", "pip-startup", "install", "large", "memory", "scale",
+              "verify")
+OPTIONAL = ("startup-pythons",)  # run only when named with --only
 SOURCE_FILES = ("peep_hook", "setup.py", "setup.cfg", "pyproject.toml", "README.rst")
 MIN_SETUPTOOLS = (70, 1)
 DEFAULT_RST = ROOT / "benchmarks" / "last-run.rst"
@@ -544,6 +561,93 @@ def bench_startup(world: World, plan: Plan) -> list[Row]:
                        goal_ratio=1.02, cpu=(res["A"], res["B"]))]
 
 
+def find_pythons() -> list[tuple[str, Path]]:
+    """CPython 3.8-3.13: python3.N from PATH if it runs, else the newest pyenv 3.N.x."""
+    found = []
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    for minor in range(8, 14):
+        name = f"python3.{minor}"
+        candidates = [shutil.which(name)] + [
+            str(d / "bin" / name) for d in sorted(
+                pyenv.glob(f"3.{minor}.*"), key=lambda d: version_tuple(d.name), reverse=True)
+            if re.fullmatch(rf"3\.{minor}\.\d+", d.name)]
+        for exe in filter(None, candidates):
+            probe = subprocess.run([exe, "-c", "import platform; print(platform.python_version())"],
+                                   capture_output=True, text=True)
+            if probe.returncode == 0:
+                found.append((probe.stdout.strip(), Path(exe)))
+                break
+    return found
+
+
+def bench_startup_pythons(tmp: Path, args: argparse.Namespace, plan: Plan,
+                          hook_wheel: Path) -> list[Row]:
+    """``python -c pass`` per Python: hooked (A), unhooked (B), a comment-only .pth (C)."""
+    pythons = find_pythons()
+    if not pythons:
+        raise BenchError("no CPython 3.8-3.13 found")
+    rows = []
+    for version, exe in pythons:
+        short = ".".join(version.split(".")[:2])
+        log(f"startup-pythons: Python {version} ({exe})")
+        base = tmp / f"py{short}"
+        venvs = {v: base / f"venv-{v}" for v in ("A", "B", "C")}
+        python = {v: d / "bin" / "python" for v, d in venvs.items()}
+        site = {v: d / "lib" / f"python{short}" / "site-packages" for v, d in venvs.items()}
+        # As users make them: with ensurepip (3.8-3.11 add setuptools and its
+        # distutils-precedence.pth; 3.12+ pip alone). ensurepip runs once; A
+        # and C get a copy of what it installed.
+        measure([exe, "-m", "venv", venvs["B"]], env={"PEEP_HOOK": "off"}, timeout=600)
+        for v in ("A", "C"):
+            measure([exe, "-m", "venv", "--without-pip", venvs[v]], timeout=600)
+            shutil.copytree(site["B"], site[v], symlinks=True, dirs_exist_ok=True)
+        wheelhouse = base / "wheelhouse"  # wrapt built for this Python
+        given = ["--find-links", str(args.wheelhouse)] if args.wheelhouse else []
+        measure([python["B"], "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:",
+                 "-d", wheelhouse, *given, "wrapt"], env={"PEEP_HOOK": "off"}, timeout=600)
+        measure([python["A"], "-m", "pip", "install", "-q", "--no-index", "--find-links",
+                 wheelhouse, "wrapt", hook_wheel], env={"PEEP_HOOK": "off"}, timeout=600)
+        (site["C"] / "comment.pth").write_text("# only a comment\n")
+        check = "import sys; print('_peep_hook_start' in sys.modules)"
+        if measure([python["A"], "-c", check]).output.split() != ["True"]:
+            raise BenchError(f"Python {version}: the hooked venv does not load peep-hook")
+        imported = {v: {n for n, _, _ in parse_importtime(
+            measure([python[v], "-X", "importtime", "-c", "pass"]).output)} for v in python}
+        res = alternate([(v, lambda exe=exe: measure([exe, "-c", "pass"]))
+                         for v, exe in python.items()],
+                        plan.startup_rounds, warmup=3, what=f"{short}: python -c pass")
+        a, b, c = (ms(res[v], label) for v, label in
+                   (("A", "hooked"), ("B", "unhooked"), ("C", "comment .pth")))
+        pths = sorted(p.name for p in site["B"].glob("*.pth"))
+        note = (f"A-B {a.median - b.median:+.2f} ms; a comment-only .pth (C-B) "
+                f"{c.median - b.median:+.2f} ms (C/B {c.median / b.median:.3f}); "
+                f"B's own .pth files: {', '.join(pths) or 'none'}; "
+                f"A imports beyond B: {', '.join(sorted(imported['A'] - imported['B'])) or '-'}; "
+                f"C beyond B: {', '.join(sorted(imported['C'] - imported['B'])) or '-'}")
+        if shutil.which("valgrind"):
+            ir = {v: instructions(exe) for v, exe in python.items()}
+            note += (f"; instructions (callgrind) B {ir['B'] / 1e6:.2f} M, "
+                     f"A {ir['A'] - ir['B']:+,} ({ir['A'] / ir['B'] - 1:+.1%}), "
+                     f"C {ir['C'] - ir['B']:+,} ({ir['C'] / ir['B'] - 1:+.1%})")
+        rows.append(paired_row(f"python -c pass, Python {version}", a, b, goal_ratio=1.02,
+                               note=note, cpu=(res["A"], res["B"])))
+    return rows
+
+
+def instructions(python: Path, runs: int = 3) -> int:
+    """Median instructions executed by ``python -c pass``, counted by callgrind:
+    deterministic enough to compare on a busy machine, where times are not."""
+    counts = []
+    for _ in range(runs):
+        out = measure(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+                       python, "-c", "pass"], timeout=300).output
+        found = re.search(r"Collected : (\d+)", out)
+        if found is None:
+            raise BenchError("no instruction count from callgrind:\n" + out[-2000:])
+        counts.append(int(found.group(1)))
+    return int(statistics.median(counts))
+
+
 def parse_importtime(stderr: str) -> list[tuple[str, int, int]]:
     rows = []
     for line in stderr.splitlines():
@@ -586,8 +690,8 @@ def bench_pip_startup(world: World, plan: Plan) -> list[Row]:
     for args in (["--version"], ["install", "--help"]):
         cmd = "pip " + " ".join(args)
         log(f"pip-startup: {cmd}")
-        res = alternate([("A", lambda: measure([world.hooked.bin / "pip", *args])),
-                         ("B", lambda: measure([world.unhooked.bin / "pip", *args]))],
+        res = alternate([("A", lambda args=args: measure([world.hooked.bin / "pip", *args])),
+                         ("B", lambda args=args: measure([world.unhooked.bin / "pip", *args]))],
                         plan.pip_rounds, warmup=2, what=cmd)
         rows.append(paired_row(cmd, ms(res["A"], "hooked"), ms(res["B"], "unhooked"),
                                goal_ratio=1.05, cpu=(res["A"], res["B"])))
@@ -796,6 +900,65 @@ def bench_scale(world: World | None, plan: Plan) -> list[Row]:
     return rows
 
 
+def write_verify_wheel(directory: Path, name: str, modules: int, data_size: int) -> Path:
+    """A wheel of ``modules`` small modules and one file of random data."""
+    dist_info = f"{name}-1.0.dist-info"
+    source = "".join(f"def f{i}(x):\n    return x + {i}\n\n" for i in range(60))
+    files = {f"{name}/__init__.py": b"VERSION = '1.0'\n"}
+    files.update({f"{name}/m{j:03d}.py": source.encode() for j in range(modules - 1)})
+    files[f"{name}/data.bin"] = os.urandom(data_size)
+    files[f"{dist_info}/METADATA"] = (f"Metadata-Version: 2.1\nName: {name}\n"
+                                      "Version: 1.0\n").encode()
+    files[f"{dist_info}/WHEEL"] = (b"Wheel-Version: 1.0\nGenerator: peep-hook-benchmarks\n"
+                                   b"Root-Is-Purelib: true\nTag: py3-none-any\n")
+    record = [f"{p},sha256={peep_of(hashlib.sha256(d).hexdigest())},{len(d)}"
+              for p, d in files.items()]
+    files[f"{dist_info}/RECORD"] = ("\n".join(record + [f"{dist_info}/RECORD,,"]) + "\n").encode()
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{name}-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for arcname, data in files.items():
+            info = zipfile.ZipInfo(arcname, (2020, 1, 1, 0, 0, 0))
+            stored = arcname.endswith(".bin")  # random data: nothing to compress
+            info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
+            zf.writestr(info, data)
+    return path
+
+
+def bench_verify(world: World, plan: Plan, n: int = 100, total: int = 300 * MB) -> list[Row]:
+    """peep-hook verify of n distributions, ``total`` bytes installed, all through the hook."""
+    log(f"verify: building {n} wheels, {total // MB} MB, and installing them with the hook")
+    venv = Venv.create(world.tmp / "venv-verify", wheelhouse=world.wheelhouse,
+                       pip_version=world.pip_version, hook_wheel=world.hook_wheel)
+    index = Index(world.tmp / "index-verify")
+    try:
+        modules = 100
+        per_dist = total // n - modules * 1_500  # the modules come to about 1.5 kB each
+        pins = []
+        for i in range(n):
+            name = f"benchverify{i:03d}"
+            path = write_verify_wheel(world.tmp / "build-verify", name, modules, per_dist)
+            pins.append((name, "1.0", publish_file(index, path, name)))
+        files = write_reqfiles(world.tmp / "reqs", "verify", pins)
+        measure([venv.bin / "pip", "install", "-q", "--no-cache-dir", "--index-url", index.url,
+                 "-r", files.peep], timeout=1800)
+    finally:
+        index.close()
+    command = [venv.bin / "peep-hook", "verify", "--json", "-r", files.peep]
+    samples = [measure(command, cwd=world.tmp) for _ in range(max(3, plan.install_rounds) + 1)]
+    report = json.loads(samples[-1].output)
+    checked = report["checked"]
+    if not report["clean"] or checked["distributions"] < n or checked["bytes"] < total:
+        raise BenchError(f"verify of the benchmark environment: {samples[-1].output[-4000:]}")
+    times = Series("verify", [s.seconds for s in samples[1:]], "s")  # first: page cache cold-ish
+    cpu = statistics.median(s.cpu for s in samples[1:])
+    note = (f"{checked['distributions']} distributions, {checked['files']:,} files hashed, "
+            f"{checked['bytes'] / MB:.0f} MB; median CPU time (user + system) {cpu:.2f} s; "
+            "page cache warm")
+    return [Row(f"peep-hook verify, {n} distributions / {total // MB} MB", times, None,
+                "< 2 s", times.median < 2.0, note=note)]
+
+
 # -- set-up, report, main ----------------------------------------------------------
 
 
@@ -935,7 +1098,7 @@ def report(rows: list[Row], machine: list[tuple[str, str]], loads: tuple, world:
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog="benchmarks: " + ", ".join(BENCHMARKS))
+                                epilog="benchmarks: " + ", ".join(BENCHMARKS + OPTIONAL))
     p.add_argument("--quick", action="store_true", help="few rounds, a 50 MB archive")
     p.add_argument("--only", action="append", metavar="NAME",
                    help="run only these benchmarks (repeat or comma-separate)")
@@ -954,10 +1117,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     want = set()
     for item in args.only or []:
         want.update(x.strip() for x in item.split(",") if x.strip())
-    unknown = want - set(BENCHMARKS)
+    unknown = want - set(BENCHMARKS) - set(OPTIONAL)
     if unknown:
         p.error(f"unknown benchmark(s) {', '.join(sorted(unknown))}; "
-                f"choose from {', '.join(BENCHMARKS)}")
+                f"choose from {', '.join(BENCHMARKS + OPTIONAL)}")
     args.want = want or set(BENCHMARKS)
     if args.rst is None and not args.quick and not args.only:
         args.rst = DEFAULT_RST
@@ -975,8 +1138,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows: list[Row] = []
     try:
         # Every benchmark needs the venvs (scale's in-process rows do not, but
-        # its parse_requirements row does).
-        world = setup_world(tmp, args, plan, want)
+        # its parse_requirements row does); startup-pythons needs only the wheel.
+        if want - set(OPTIONAL):
+            world = setup_world(tmp, args, plan, want)
+        if "startup-pythons" in want:
+            if world is not None:
+                hook_wheel = world.hook_wheel
+            else:
+                log("  building peep-hook's wheel from the checkout (no network)")
+                hook_wheel = build_hook_wheel(tmp, tool_python(tmp), copy_source(tmp, args.ref))
+            rows += bench_startup_pythons(tmp, args, plan, hook_wheel)
         if "startup" in want:
             rows += bench_startup(world, plan)
         if "importtime" in want:
@@ -989,6 +1160,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             rows += bench_large(world, plan, want)
         if "scale" in want:
             rows += bench_scale(world, plan)
+        if "verify" in want:
+            rows += bench_verify(world, plan)
     except BenchError as exc:
         log(f"benchmark failed:\n{exc}")
         return 1

@@ -2,11 +2,26 @@
 when pip is looked up, or by a global hook's sitecustomize at start-up.
 
 It uses only ``sys`` and ``os``, touches no file and prints nothing. It waits
-on ``sys.meta_path`` for pip's command module; once that is imported it wraps
-``Command.main``, and only when a pip command that fetches archives
-(``install``, ``download``, ``wheel``, ``lock``) has parsed its options does
-it load wrapt and the patches (:mod:`peep_hook.pip_patches`). So ``import
-pip``, ``pip --version``, ``pip list`` and ``--help`` pay nothing for them.
+on ``sys.meta_path`` for two of pip's modules, or takes them from
+``sys.modules`` if something imported pip before the hook started (an
+earlier ``.pth`` file, a sitecustomize):
+
+* ``pip._internal.cli.base_command``: it wraps ``Command._main``, and only
+  when a pip command that fetches archives (``install``, ``download``,
+  ``wheel``, ``lock``) has parsed its options does it load wrapt and the
+  patches (:mod:`peep_hook.pip_patches`). So ``import pip``, ``pip
+  --version``, ``pip list`` and ``--help`` pay nothing for them. Programs
+  that call ``Command._main`` themselves get the same hook.
+* ``pip._internal.operations.prepare``: the second line. Constructing a
+  ``RequirementPreparer`` (nothing is fetched without one) loads the patches
+  too, whoever does it; if they cannot load, pip's ``InstallationError``
+  stops it. A preparer used outside a pip command (a program driving pip's
+  internals itself) is then refused by the patches' guard, as pip's hash
+  checking is not in force for it: :func:`command_started` says which case.
+
+Whatever loader brings these modules in (pip's own files, a wheel or .pyz
+through zipimport, with ``exec_module`` or only the legacy ``load_module``),
+the hook arms, or pip's fetching commands are refused.
 
 Inside pip it fails closed: if the hook cannot load, every fetching command
 stops with exit status 1. Outside pip it fails open: nothing here may raise.
@@ -26,11 +41,17 @@ FETCHING_COMMANDS = frozenset({"install", "download", "wheel", "lock"})
 #: The administrator's configuration file name, beside a global hook.
 CONFIG_NAME = "peep-hook.ini"
 
-# Every pip command from 20.3 to 26.3 runs through Command.main in this module.
+# Every pip command from 20.3 to 26.3 runs through Command._main in this module.
 _COMMAND_MODULE = "pip._internal.cli.base_command"
+# ... and every archive it fetches goes through a RequirementPreparer from this one.
+_PREPARE_MODULE = "pip._internal.operations.prepare"
+_WATCHED = ("pip", _COMMAND_MODULE, _PREPARE_MODULE)
 
-_state = {"watching": False, "armed": False, "loaded": False, "problem": None,
-          "global_home": None}
+# armed: Command._main seen to (wrapped, or deliberately not); guarded: the
+# same for RequirementPreparer.__init__; commands: pip commands running now
+# that started through the hook.
+_state = {"watching": False, "armed": False, "guarded": False, "loaded": False,
+          "problem": None, "global_home": None, "commands": 0}
 
 
 # This module is itself the meta path finder (importlib only needs a
@@ -39,9 +60,9 @@ _busy = False
 
 
 def find_spec(fullname, path=None, target=None):
-    """Notice pip's command module (and ``pip``, to check its layout)."""
+    """Notice pip's modules as they are imported."""
     global _busy
-    if _busy or (fullname != _COMMAND_MODULE and fullname != "pip"):
+    if _busy or fullname not in _WATCHED:
         return None
     _busy = True
     try:
@@ -50,20 +71,66 @@ def find_spec(fullname, path=None, target=None):
         spec = find_real_spec(fullname)
     finally:
         _busy = False
-    loader = spec.loader if spec is not None else None
-    exec_module = getattr(loader, "exec_module", None)
-    if exec_module is None:
-        return None
-
-    def exec_then_hook(module):
-        exec_module(module)
-        if module.__name__ == _COMMAND_MODULE:
-            _arm(module)
-        elif module.__name__ == "pip":
-            _check_layout(module)
-
-    loader.exec_module = exec_then_hook
+    if spec is None or spec.loader is None:
+        return spec
+    if not _hook_loader(spec.loader, fullname):
+        _cannot_arm("peep-hook cannot watch {} load ({} has neither a usable exec_module "
+                    "nor load_module)".format(fullname, type(spec.loader).__name__))
     return spec
+
+
+def _hook_loader(loader, name):
+    """Have ``_loaded`` run once module ``name`` has executed; False if impossible.
+
+    The loader may be shared by many modules (one ``zipimporter`` serves every
+    module of a wheel or .pyz), so the hook lets other modules through and
+    takes itself off the loader before running the module it waits for.
+    Pythons before 3.10 load from a zip with the legacy ``load_module``.
+    """
+    for method in ("exec_module", "load_module"):
+        original = getattr(loader, method, None)
+        if original is not None:
+            break
+    else:
+        return False
+    own = getattr(loader, "__dict__", None)
+    if not isinstance(own, dict):
+        return False
+    previous = own.get(method)
+    fired = []
+
+    # exec_module(module) or load_module(fullname): one wrapper for both.
+    def hooked(module_or_name, *args, **kwargs):
+        wanted = (module_or_name if isinstance(module_or_name, str)
+                  else getattr(module_or_name, "__name__", None)) == name
+        if fired or not wanted:
+            return original(module_or_name, *args, **kwargs)
+        # Once only; off the loader unless another hook went on top since.
+        fired.append(True)
+        if own.get(method) is hooked:
+            if previous is None:
+                own.pop(method, None)
+            else:
+                own[method] = previous
+        result = original(module_or_name, *args, **kwargs)
+        _loaded(module_or_name if method == "exec_module" else sys.modules.get(name, result))
+        return result
+
+    try:
+        setattr(loader, method, hooked)
+    except Exception:
+        return False
+    return True
+
+
+def _loaded(module):
+    name = getattr(module, "__name__", None)
+    if name == _COMMAND_MODULE:
+        _arm(module)
+    elif name == _PREPARE_MODULE:
+        _guard_preparer(module)
+    elif name == "pip":
+        _check_layout(module)
 
 
 def start(global_home=None):
@@ -76,16 +143,41 @@ def start(global_home=None):
     try:
         if global_home:
             _state["global_home"] = global_home
-        if _state["watching"] or _state["armed"]:
+        if _state["watching"]:
             return
-        command_module = sys.modules.get(_COMMAND_MODULE)
-        if command_module is not None:
-            _arm(command_module)
-            return
-        _state["watching"] = True
-        sys.meta_path.insert(0, sys.modules[__name__])
+        # pip may have been imported before the hook started (a .pth file
+        # sorting before peep_hook.pth, a sitecustomize): arm at once.
+        for name in _WATCHED:
+            module = sys.modules.get(name)
+            if module is not None and not _initializing(module):
+                _loaded(module)
+        if not (_state["armed"] and _state["guarded"]):
+            _state["watching"] = True
+            sys.meta_path.insert(0, sys.modules[__name__])
     except Exception:
         pass
+
+
+def _initializing(module):
+    return getattr(getattr(module, "__spec__", None), "_initializing", False) is True
+
+
+def command_started():
+    """Whether a pip command that started through the hook is running now.
+
+    False when pip's internals are driven by another program (pip-tools'
+    pip-compile builds its own preparer): the hook never saw its options or
+    its requirements files.
+    """
+    return _state["commands"] > 0
+
+
+def program():
+    """The program this process runs, named as its user would name it."""
+    argv0 = (getattr(sys, "argv", None) or [""])[0]
+    if argv0 in ("", "-c"):
+        return "python -c"
+    return os.path.basename(argv0)
 
 
 def config_path():
@@ -94,53 +186,110 @@ def config_path():
     return os.path.join(home, CONFIG_NAME) if home else None
 
 
+def _switched_off():
+    # Read when pip is imported, not at start-up, which must stay as cheap as
+    # possible. An administrator's file may pin the policy: then it decides.
+    return os.environ.get("PEEP_HOOK", "").strip().lower() == "off" and not (
+        _state["global_home"] and os.path.exists(config_path())
+    )
+
+
 def _arm(module):
-    """Wrap ``Command.main`` so that fetching commands load the hook first."""
+    """Wrap ``Command._main`` so that fetching commands load the hook first."""
     if _state["armed"]:
         return
     _state["armed"] = True
-    _stop_watching()
-    # Read here rather than at start-up, which must stay as cheap as possible.
-    if os.environ.get("PEEP_HOOK", "").strip().lower() == "off" and not (
-        _state["global_home"] and os.path.exists(config_path())
-    ):
-        return  # an administrator's file may pin the policy: let it decide
+    _stop_watching_when_done()
+    if _switched_off():
+        return
     command = getattr(module, "Command", None)
-    main = getattr(command, "main", None)
-    if main is None:
-        _refuse_by_argv("peep-hook cannot find Command.main in this pip's {}".format(
+    # _main, not main: programs driving pip in-process call _main themselves.
+    name = "_main" if callable(getattr(command, "_main", None)) else "main"
+    run = getattr(command, name, None)
+    if run is None:
+        _cannot_arm("peep-hook cannot find Command._main in this pip's {}".format(
             _COMMAND_MODULE))
         return
+    if getattr(run, "_peep_hook", False):
+        return  # armed by another copy of this module
 
-    def main_with_hook(self, args):
-        if getattr(self, "name", None) in FETCHING_COMMANDS:
+    def run_with_hook(self, args):
+        _state["commands"] += 1
+        try:
+            if getattr(self, "name", None) not in FETCHING_COMMANDS:
+                return run(self, args)
             parse_args = getattr(self, "parse_args", None)
             if parse_args is None:
                 problem = _load()
                 if problem is not None:
                     sys.stderr.write("ERROR: {}\n".format(problem))
                     return 1
-            else:
-                # Load once the options are parsed: ``--help`` (which exits in
-                # parsing) costs nothing, and no argument can fake it.
-                def parse_then_load(args):
-                    parsed = parse_args(args)
-                    problem = _load()
-                    if problem is not None:
-                        sys.stderr.write("ERROR: {}\n".format(problem))
-                        raise SystemExit(1)
-                    return parsed
+                return run(self, args)
 
-                self.parse_args = parse_then_load
-        return main(self, args)
+            # Load once the options are parsed: ``--help`` (which exits in
+            # parsing) costs nothing, and no argument can fake it.
+            def parse_then_load(args):
+                parsed = parse_args(args)
+                problem = _load()
+                if problem is not None:
+                    sys.stderr.write("ERROR: {}\n".format(problem))
+                    raise SystemExit(1)
+                return parsed
 
-    main_with_hook.__wrapped__ = main
-    command.main = main_with_hook
+            own = getattr(self, "__dict__", {})
+            previous = own.get("parse_args")
+            self.parse_args = parse_then_load
+            try:
+                return run(self, args)
+            finally:
+                if previous is None:
+                    own.pop("parse_args", None)
+                else:
+                    own["parse_args"] = previous
+        finally:
+            _state["commands"] -= 1
+
+    run_with_hook.__wrapped__ = run
+    run_with_hook._peep_hook = True
+    setattr(command, name, run_with_hook)
+
+
+def _guard_preparer(module):
+    """Wrap ``RequirementPreparer.__init__``: no preparer without the patches."""
+    if _state["guarded"]:
+        return
+    _state["guarded"] = True
+    _stop_watching_when_done()
+    if _switched_off():
+        return
+    preparer = getattr(module, "RequirementPreparer", None)
+    if not isinstance(preparer, type):
+        return  # the patches find their own targets missing, and refuse
+    init = preparer.__init__
+    if getattr(init, "_peep_hook", False):
+        return  # guarded by another copy of this module
+
+    def init_with_hook(self, *args, **kwargs):
+        problem = _load()
+        if problem is not None:
+            error = getattr(sys.modules.get("pip._internal.exceptions"),
+                            "InstallationError", None)
+            # pip prints "ERROR: <problem>" and exits with status 1.
+            raise error(problem) if error is not None else SystemExit("ERROR: " + problem)
+        init(self, *args, **kwargs)
+
+    init_with_hook.__wrapped__ = init
+    init_with_hook._peep_hook = True
+    init_with_hook.__doc__ = getattr(init, "__doc__", None)
+    try:
+        preparer.__init__ = init_with_hook
+    except Exception:
+        _cannot_arm("peep-hook cannot watch {}.RequirementPreparer".format(_PREPARE_MODULE))
 
 
 def _load():
     """Load wrapt and the patches, once; return None, or what went wrong."""
-    if not _state["loaded"]:
+    if not _state["loaded"] and _state["problem"] is None:
         _state["loaded"] = True
         try:
             _import_from_home("wrapt")
@@ -149,6 +298,14 @@ def _load():
         except Exception as exc:
             if type(exc).__name__ == "HookUnavailable":
                 _state["problem"] = str(exc)
+            elif _pip_older_than_supported():
+                # Its internals differ, so the patches fail to import: say why.
+                _state["problem"] = (
+                    "peep-hook cannot protect pip {}: it is older than the oldest "
+                    "supported (20.3), so pip cannot check archive hashes. Upgrade pip "
+                    "(with hashes for it), or set PEEP_HOOK=off to run one command "
+                    "unchecked.".format(_pip_version())
+                )
             else:
                 _state["problem"] = (
                     "peep-hook could not load inside pip ({}: {}), so pip cannot "
@@ -159,39 +316,66 @@ def _load():
     return _state["problem"]
 
 
+def _pip_version():
+    return str(getattr(sys.modules.get("pip"), "__version__", "") or "unknown")
+
+
+def _pip_older_than_supported():
+    numbers = []
+    for part in (_pip_version().split(".") + ["0"])[:2]:
+        digits = ""
+        for char in part:
+            if not char.isdigit():
+                break
+            digits += char
+        if not digits:
+            return False  # not a version we can read: say what failed instead
+        numbers.append(int(digits))
+    return tuple(numbers) < (20, 3)
+
+
 def _check_layout(pip_module):
     location = os.path.dirname(getattr(pip_module, "__file__", None) or "")
     if location and not _has_file(
         pip_module, os.path.join(location, "_internal", "cli", "base_command.py")
     ):
-        _refuse_by_argv("peep-hook does not know this pip's layout (no {})".format(
+        _cannot_arm("peep-hook does not know this pip's layout (no {})".format(
             _COMMAND_MODULE))
 
 
 def _has_file(pip_module, path):
     if os.path.exists(path):
         return True
-    # pip run from a wheel (ensurepip, get-pip): ask its zip importer.
-    loader = getattr(getattr(pip_module, "__spec__", None), "loader", None)
-    try:
-        loader.get_data(path)
-        return True
-    except Exception:
-        return False
+    # pip run from a wheel or .pyz (ensurepip, get-pip): ask its zip importer.
+    for loader in (getattr(getattr(pip_module, "__spec__", None), "loader", None),
+                   getattr(pip_module, "__loader__", None)):
+        try:
+            loader.get_data(path)
+            return True
+        except Exception:
+            pass
+    return False
 
 
-def _refuse_by_argv(problem):
+def _cannot_arm(problem):
+    """The hook cannot be put in place: refuse, now or when pip would fetch."""
+    message = (
+        "{}, so pip cannot check archive hashes. Use a pip that peep-hook "
+        "supports, or set PEEP_HOOK=off to run one command unchecked.".format(problem)
+    )
+    if _switched_off():
+        return
+    if _state["problem"] is None:
+        _state["problem"] = message  # any preparer constructed later is refused
     # The last resort, when pip's command class is not where it has always been.
-    if FETCHING_COMMANDS.intersection(sys.argv[1:]):
-        sys.stderr.write(
-            "ERROR: {}, so pip cannot check archive hashes. Use a pip that "
-            "peep-hook supports, or set PEEP_HOOK=off to run one command "
-            "unchecked.\n".format(problem)
-        )
+    if FETCHING_COMMANDS.intersection(getattr(sys, "argv", [])[1:]):
+        sys.stderr.write("ERROR: {}\n".format(message))
         raise SystemExit(1)
 
 
-def _stop_watching():
+def _stop_watching_when_done():
+    if not (_state["armed"] and _state["guarded"]):
+        return
     _state["watching"] = False
     try:
         sys.meta_path.remove(sys.modules[__name__])

@@ -3,8 +3,9 @@
 ``peep_hook.pth`` imports it in every Python process, so it is as small as a
 module can be: stdlib ``sys`` only, no class, no file touched. It puts itself
 on ``sys.meta_path`` and waits for pip to be looked up; only then does it
-import :mod:`peep_hook._bootstrap` (which does the real work) and hand over.
-Python processes that never use pip import nothing else of peep-hook.
+import :mod:`peep_hook._bootstrap` (which does the real work) and hand over;
+if pip was imported before it ran (an earlier ``.pth`` file), it hands over
+at once. Python processes that never use pip import nothing else of peep-hook.
 
 If the ``peep_hook`` package has gone while this module and the ``.pth``
 stayed (a half-finished uninstall), pip commands that fetch archives stop with
@@ -13,7 +14,7 @@ exit status 1 and say which file to remove; everything else runs as usual.
 
 import sys
 
-_WATCHED = ("pip", "pip._internal.cli.base_command")
+_WATCHED = ("pip", "pip._internal.cli.base_command", "pip._internal.operations.prepare")
 
 
 def install():
@@ -21,22 +22,36 @@ def install():
     me = sys.modules[__name__]
     if me not in sys.meta_path:
         sys.meta_path.insert(0, me)
+    if "pip" in sys.modules:
+        # pip was imported before this ran (by a .pth file sorting before
+        # peep_hook.pth, or one in the user site): arm now, as the bootstrap
+        # would never see pip's modules looked up.
+        _hand_over(at_start_up=True)
 
 
 def find_spec(fullname, path=None, target=None):
     if fullname not in _WATCHED:
         return None
+    bootstrap = _hand_over()
+    return bootstrap.find_spec(fullname, path, target) if bootstrap else None
+
+
+def _hand_over(at_start_up=False):
+    try:
+        from peep_hook import _bootstrap
+    except Exception as exc:
+        if at_start_up:  # never raise while site runs the .pth files
+            return None
+        _bootstrap, problem = None, exc
     try:
         sys.meta_path.remove(sys.modules[__name__])
     except (KeyError, ValueError):
         pass
-    try:
-        from peep_hook import _bootstrap
-    except Exception as exc:
-        _half_installed(exc)
+    if _bootstrap is None:
+        _half_installed(problem)
         return None
     _bootstrap.start()
-    return _bootstrap.find_spec(fullname, path, target)
+    return _bootstrap
 
 
 def _half_installed(exc):

@@ -1,8 +1,9 @@
 """Command line: ``peep-hook`` and ``python -m peep_hook``.
 
 Exit status: 0 on success; 1 on a finding, a refused conversion, a file that
-cannot be read, a global hook that cannot be changed, or (``status``) an
-interpreter that is not protected; 2 on a usage error.
+cannot be read, a global hook that cannot be changed, an interpreter that is
+not protected (``status``), an environment that is not clean (``verify``) or
+a requirement that could not be filled (``fill``); 2 on a usage error.
 """
 
 from __future__ import annotations
@@ -119,6 +120,33 @@ def _status(args: argparse.Namespace) -> int:
     return 0 if info["protected"] else 1
 
 
+def _verify(args: argparse.Namespace) -> int:
+    from peep_hook import verify
+
+    for directory in args.path or ():
+        if not os.path.isdir(directory):
+            print(f"peep-hook verify: --path {directory}: not a directory", file=sys.stderr)
+            return 2
+    result = verify.verify(args.requirements or (), args.constraints or (),
+                           site_dirs=args.path or None, allow_extra=args.allow_extra)
+    if args.json:
+        print(json.dumps(result.as_dict(), indent=2, sort_keys=True))
+    else:
+        sys.stdout.write(verify.format_text(result))
+    return 0 if result.clean else 1
+
+
+def _fill(args: argparse.Namespace) -> int:
+    from peep_hook import fill
+
+    settings = fill.Settings(
+        index_url=args.index_url, extra_index_urls=args.extra_index_url or (),
+        find_links=args.find_links or (), no_index=args.no_index, all_files=args.all_files,
+        build_constraints=args.build_constraints, dry_run=args.dry_run,
+    )
+    return fill.run(args.files, settings)
+
+
 def _cannot_read(path: str, exc: BaseException) -> None:
     reason = getattr(exc, "strerror", None) or str(exc)
     print(f"peep-hook: cannot read {path}: {reason}", file=sys.stderr)
@@ -189,8 +217,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     enable_cmd.add_argument(
         "--audit-log", metavar="PATH",
-        help="write one JSON line per decision to PATH (set in the configuration "
-        "file; an empty PATH removes the setting)",
+        help="write one JSON line per decision to PATH, or to syslog with 'syslog' "
+        "or 'syslog:SOCKET' (set in the configuration file; an empty PATH removes "
+        "the setting)",
     )
     enable_cmd.set_defaults(run=_enable)
 
@@ -218,6 +247,65 @@ def _parser() -> argparse.ArgumentParser:
     )
     status_cmd.add_argument("--json", action="store_true", help="print JSON")
     status_cmd.set_defaults(run=_status)
+
+    verify_cmd = commands.add_parser(
+        "verify",
+        help="check that this environment is what its requirements files say, unmodified",
+        description="Check every installed file against its distribution's RECORD "
+        "(modified, missing and unlisted files), and each distribution's peep-hook "
+        "install record. With -r/-c files: each distribution they name was installed "
+        "from an archive whose hash they give, and nothing else is installed (pip, "
+        "setuptools, wheel, peep-hook and wrapt excepted). Checks this interpreter's "
+        "site-packages unless --path is given. Exit 0 when clean, 1 otherwise.",
+    )
+    verify_cmd.add_argument("-r", "--requirement", dest="requirements", action="append",
+                            metavar="FILE", help="requirements file (repeatable)")
+    verify_cmd.add_argument("-c", "--constraint", dest="constraints", action="append",
+                            metavar="FILE", help="constraints file (repeatable)")
+    verify_cmd.add_argument("--allow-extra", action="store_true",
+                            help="accept distributions no file names, if peep-hook "
+                            "installed them")
+    verify_cmd.add_argument("--path", action="append", metavar="DIR",
+                            help="check this site-packages (or --target) directory "
+                            "instead (repeatable)")
+    verify_cmd.add_argument("--json", action="store_true", help="print JSON")
+    verify_cmd.set_defaults(run=_verify)
+
+    fill_cmd = commands.add_parser(
+        "fill",
+        help="add the missing peep hash lines to requirements files",
+        description="For each name==version requirement without a hash, in FILE and "
+        "the local -r/-c files it includes, download the archive pip would install "
+        "here (the best wheel for this Python, else the sdist) from the files' index "
+        "options, hash it, and write '# sha256:' lines above the requirement. Nothing "
+        "is installed or run; no other byte of a file changes. It trusts what the "
+        "index serves today, as 'peep hash' did. Requirements whose marker excludes "
+        "this Python are skipped unless --all-files. Prints each hash added "
+        "(file:line as after filling); exit 1 if a requirement could not be filled.",
+    )
+    fill_cmd.add_argument("files", nargs="+", metavar="FILE", help="requirements file")
+    fill_cmd.add_argument("--index-url", "-i", default="https://pypi.org/simple/", metavar="URL",
+                          help="PEP 503 simple index (default: %(default)s); an -i in a "
+                          "file replaces it, as in pip")
+    fill_cmd.add_argument("--extra-index-url", action="append", metavar="URL",
+                          help="another index (repeatable)")
+    fill_cmd.add_argument("--find-links", "-f", action="append", metavar="URL|DIR",
+                          help="a page or directory of archives (repeatable)")
+    fill_cmd.add_argument("--no-index", action="store_true", help="use --find-links only")
+    fill_cmd.add_argument(
+        "--all-files", action="store_true",
+        help="hash every file of each release (every platform's wheels and the sdist), "
+        "using the sha256 the index publishes and downloading only files without one",
+    )
+    fill_cmd.add_argument(
+        "--build-constraints", metavar="FILE",
+        help="pin the build dependencies of the files' sdists (and their dependencies) "
+        "with hashes in FILE, a constraints file to pass with -c (created or updated; "
+        "its other lines are kept)",
+    )
+    fill_cmd.add_argument("--dry-run", action="store_true",
+                          help="print what would be added; write nothing")
+    fill_cmd.set_defaults(run=_fill)
     return parser
 
 

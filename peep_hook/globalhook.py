@@ -313,7 +313,7 @@ def enable(stdlib: Optional[str] = None, *, sources: Optional[Dict[str, str]] = 
         state["created_pycache"] = not os.path.isdir(os.path.join(stdlib, "__pycache__"))
         state["previous_sitecustomize"] = _save_previous(stdlib, home)
         previous = state["previous_sitecustomize"]
-        if previous:
+        if isinstance(previous, dict):
             say(f"kept the previous {site_file} ({_describe(previous)}) in "
                 f"{os.path.join(home, SAVED_DIR)}; it still runs first")
     state.update(

@@ -38,7 +38,7 @@ _TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
 _LAST = frozenset("AEIMQUYcgkosw048")
 
 try:  # Python 3.11+: the decoder itself rejects any stray character
-    binascii.a2b_base64(b"", strict_mode=True)
+    binascii.a2b_base64(b"", strict_mode=True)  # type: ignore[call-arg]
     _STRICT_DECODER = True
 except TypeError:
     _STRICT_DECODER = False
@@ -56,7 +56,7 @@ def peep_to_hex(value: str) -> str:
             text = value.encode("ascii")
             standard = text.translate(_TO_STANDARD) + b"="
             if _STRICT_DECODER:
-                raw = binascii.a2b_base64(standard, strict_mode=True)
+                raw = binascii.a2b_base64(standard, strict_mode=True)  # type: ignore[call-arg]
             else:  # decode leniently, then insist that encoding gives it back
                 raw = binascii.a2b_base64(standard)
                 if binascii.b2a_base64(raw, newline=False).translate(_TO_URLSAFE)[:43] != text:

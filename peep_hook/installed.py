@@ -3,7 +3,10 @@
 pip (and peep) trust whatever is installed: a requirement "already satisfied"
 is never checked. peep-hook writes the SHA-256 of the archive it verified into
 the distribution's ``.dist-info`` (listed in RECORD, so uninstalling removes
-it) and compares it with today's hashes when pip would skip the requirement.
+it). When pip would skip a requirement as already satisfied, the record must
+be one of today's hashes (for a URL or path requirement, the archive verified
+in this run); otherwise pip reinstalls it from the archive it verifies now
+(:mod:`peep_hook.patches.installed`).
 """
 
 from __future__ import annotations
@@ -62,16 +65,34 @@ def read_record(location: str | None, name: str | None, version: str) -> str | N
     """The sha256 recorded for an installed distribution, or None if there is none."""
     if not location or not name or not os.path.isdir(location):
         return None
-    wanted = canonical_name(name)
+    # The usual directory names first (one stat each), listing the directory
+    # only for unusual spellings of the name or version.
+    for spelling in dict.fromkeys((name, name.replace("-", "_"),
+                                   canonical_name(name).replace("-", "_"))):
+        directory = os.path.join(location, f"{spelling}-{version}.dist-info")
+        if os.path.isdir(directory):
+            return _load(directory)
+    wanted, wanted_version = canonical_name(name), _normal_version(version)
     for entry in os.listdir(location):
         if not entry.endswith(".dist-info"):
             continue
         entry_name, _, entry_version = entry[: -len(".dist-info")].rpartition("-")
-        if canonical_name(entry_name) == wanted and entry_version == version:
-            try:
-                with open(os.path.join(location, entry, RECORD_NAME), encoding="utf-8") as f:
-                    value = json.load(f).get("sha256")
-            except (OSError, ValueError, AttributeError):
-                return None
-            return value if isinstance(value, str) else None
+        if (canonical_name(entry_name) == wanted
+                and _normal_version(entry_version) == wanted_version):
+            return _load(os.path.join(location, entry))
     return None
+
+
+def _load(directory: str) -> str | None:
+    try:
+        with open(os.path.join(directory, RECORD_NAME), encoding="utf-8") as f:
+            value = json.load(f).get("sha256")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _normal_version(version: str) -> str:
+    # Enough of PEP 440 normalisation for directory names: case, a leading
+    # "v", and "-"/"_" separators (an unusual spelling only costs a reinstall).
+    return version.strip().lower().lstrip("v").replace("-", ".").replace("_", ".")

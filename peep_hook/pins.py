@@ -91,7 +91,7 @@ class Pins:
         return json.dumps({"format": _FORMAT, "payload": payload, "sha256": checksum})
 
     @classmethod
-    def from_text(cls, text: str) -> "Pins":
+    def from_text(cls, text: str) -> Pins:
         try:
             outer = json.loads(text)
             payload = outer["payload"]
@@ -111,7 +111,7 @@ class Pins:
         return pins
 
     @classmethod
-    def read_handoff(cls, path: str) -> "Pins":
+    def read_handoff(cls, path: str) -> Pins:
         try:
             with open(path, encoding="utf-8") as f:
                 text = f.read()
@@ -166,4 +166,8 @@ def _remove_on_sigterm(remove: Callable[[], None]) -> Callable[[], None]:
         os.kill(os.getpid(), signum)
 
     signal.signal(signal.SIGTERM, terminate)
-    return lambda: signal.signal(signal.SIGTERM, previous)
+
+    def restore() -> None:
+        signal.signal(signal.SIGTERM, previous)
+
+    return restore

@@ -42,12 +42,10 @@ import pip
 import wrapt
 
 from peep_hook import audit, policy
-from peep_hook.patches import build, collect, enforce, installed, local_files
-from peep_hook.patches import collect_missing
+from peep_hook.patches import build, collect, collect_missing, enforce, installed, local_files
 from peep_hook.patches.common import Wrapper, state
 from peep_hook.pins import HANDOFF_ENV, HandoffError, Pins
 from peep_hook.support import NEWEST_TESTED, OLDEST_SUPPORTED, version_tuple
-
 
 # -- targets -------------------------------------------------------------------
 
@@ -139,6 +137,8 @@ PATCHES: tuple[Patch, ...] = (
           ("req", "skip_reason"), installed.check_installed),
     Patch("pip._internal.resolution.resolvelib.resolver", "Resolver.resolve",
           ("root_reqs", "check_supported_wheels"), installed.reinstall_unverified),
+    Patch("pip._internal.commands.install", "InstallCommand._handle_target_dir",
+          ("target_dir", "target_temp_dir", "upgrade"), installed.replace_in_target_dir),
     Patch("pip._internal.operations.install.wheel", "install_wheel",
           ("name", "wheel_path", "scheme"), installed.record_verified_archive),
     # pips before 26 bind install_wheel into req_install at import time.
@@ -168,12 +168,13 @@ def activate(config_path: str | None = None) -> None:
     """
     if _originals:
         return
-    problems = []
+    problems = []  # this pip's shape: another pip or peep-hook is the cure
+    setup = []  # this machine's set-up: the configuration, the audit log, a hand-off
     try:
         setting = policy.current(config_path=config_path)
     except policy.ConfigError as exc:
         setting = policy.Policy(policy.STRICT, "default")
-        problems.append(str(exc))
+        setup.append(str(exc))
     if setting.mode == policy.OFF:
         return
     state.policy = setting
@@ -183,7 +184,7 @@ def activate(config_path: str | None = None) -> None:
             state.audit.check_writable()
         except audit.AuditError as exc:
             if setting.mode == policy.STRICT:
-                problems.append(f"{exc} (strict mode requires it)")
+                setup.append(f"{exc} (strict mode requires it)")
             state.audit = None
     handoff = os.environ.get(HANDOFF_ENV)
     if handoff:
@@ -191,7 +192,7 @@ def activate(config_path: str | None = None) -> None:
             state.pins = Pins.read_handoff(handoff)
             state.handoff = handoff
         except HandoffError as exc:
-            problems.append(f"the pins handed over by the parent pip are unusable: {exc}")
+            setup.append(f"the pins handed over by the parent pip are unusable: {exc}")
     version = version_tuple(pip.__version__)
     if version < OLDEST_SUPPORTED:
         problems.append(f"pip {pip.__version__} is older than the oldest supported "
@@ -202,16 +203,21 @@ def activate(config_path: str | None = None) -> None:
             sites.extend((owner, attr, patch.wrapper) for owner, attr in patch.sites())
         except PatchTargetError as exc:
             problems.append(str(exc))
-    if problems:
+    if problems or setup:
+        cure = (
+            "Use a pip that peep-hook supports (20.3 to "
+            f"{'.'.join(map(str, NEWEST_TESTED))}) or a newer peep-hook"
+            if problems else "Fix what is named above"
+        )
         raise HookUnavailable(
-            f"peep-hook cannot protect pip {pip.__version__}: {'; '.join(problems)}. "
-            "pip will not install, download or build anything until hashes can "
-            "be checked. Use a pip that peep-hook supports (20.3 to "
-            f"{'.'.join(map(str, NEWEST_TESTED))}) or a newer peep-hook; "
-            "set PEEP_HOOK=off to run one command unchecked."
+            f"peep-hook cannot protect pip {pip.__version__}: "
+            f"{'; '.join(setup + problems)}. pip will not install, download or build "
+            f"anything until hashes can be checked. {cure}; set PEEP_HOOK=off to run "
+            "one command unchecked."
         )
     for owner, attr, wrapper in sites:
-        _originals[(id(owner), attr)] = (owner, attr, inspect.getattr_static(owner, attr))
+        # Two wrappers may share a site: keep pip's own function, the first seen.
+        _originals.setdefault((id(owner), attr), (owner, attr, inspect.getattr_static(owner, attr)))
         wrapt.wrap_function_wrapper(owner, attr, wrapper)
     _declare_eager_imports()
 

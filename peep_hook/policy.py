@@ -13,6 +13,9 @@ The configuration file is INI::
     [peep-hook]
     policy = strict
     audit_log = /var/log/peep-hook.jsonl
+
+``audit_log`` is a file path, or ``syslog`` (the local syslog socket), or
+``syslog:/path/to/socket``; :mod:`peep_hook.audit` writes either.
 """
 
 from __future__ import annotations

@@ -42,29 +42,139 @@ def pip_option(hex_digest: str) -> str:
 def explain_hash_errors(errors: Iterable[Any], origins: Mapping[str, Origin]) -> str:
     """peep-hook's account of pip's hash errors, to append to pip's message."""
     sections = []
+    missing = []
     for error in errors:
         if hasattr(error, "gotten_hash"):
-            sections.append(_missing(error))
+            missing.append(block_for(error.req, error.gotten_hash))
         elif hasattr(error, "allowed") and hasattr(error, "gots"):
             sections.append(_mismatch(error, origins))
         elif type(error).__name__ == "HashUnpinned":
             sections.append(_unpinned(error))
+    if missing:
+        sections.append(missing_hashes(missing, final=False))
     if not sections:
         return ""
     return "\n\n" + "\n\n".join(sections)
 
 
-def _missing(error: Any) -> str:
-    req = error.req
-    got = error.gotten_hash
-    pin = paste_requirement(req)
-    target = _where_to_paste(req)
-    return (
-        f"peep-hook: {_name(req)} has no hash{_context(req)}. "
-        f"Add this block to {target}:\n\n"
-        f"{peep_line(got)}\n{pin}\n\n"
-        f"or, in pip's form:\n\n{pin} {pip_option(got)}"
+@dataclass(frozen=True)
+class Block:
+    """The block to paste for an archive that no file gives a hash for."""
+
+    requirement: str  # the line under the hash line: name==version, or the URL
+    sha256: str  # hex
+    #: the requirements file and line that name it, if a line does
+    line: tuple[str, int] | None = None
+    #: the requirement it is a dependency of, if it is one
+    via: str | None = None
+    #: where to paste it: the file of the requirement that led to it
+    target: str = ""
+    #: the sdist (its name, then its archive) whose build needs it
+    build_for: str | None = None
+
+
+def block_for(req: Any, got: str) -> Block:
+    """The block for ``req``, whose archive hashed to ``got`` (hex)."""
+    comes_from = getattr(req, "comes_from", None)
+    via = None
+    if comes_from is not None and not isinstance(comes_from, str):
+        via = _chosen(comes_from)
+    return Block(
+        # A block that pins a dependency may go to a constraints file, where
+        # pip refuses extras.
+        requirement=paste_requirement(req, extras=via is None),
+        sha256=got,
+        line=source_line(comes_from),
+        via=via,
+        target=_where_to_paste(_root(req)),
     )
+
+
+def _chosen(req: Any) -> str:
+    """``name==version`` of the archive pip chose for ``req``, if it can tell."""
+    inner = getattr(req, "req", None)
+    version = _version_from_filename(_archive_name(req))
+    if inner is not None and version is not None:
+        return f"{inner.name}=={version}"
+    return str(inner or req)
+
+
+def missing_hashes(blocks: Sequence[Block], stopped: Sequence[str] = (), *,
+                   final: bool = True) -> str:
+    """Every block to add, grouped by where it goes. ``stopped``: why pip
+    could not collect further, one paragraph each."""
+    count = len(blocks)
+    plural = "s" if count != 1 else ""
+    head = (f"peep-hook: {count} archive{plural} that pip needs "
+            f"{'have' if count != 1 else 'has'} no hash in any requirements or "
+            "constraints file.")
+    if final:
+        head += " Nothing was installed."
+    head += (f" {'The blocks to add, each' if count != 1 else 'The block to add,'} "
+             "complete: the # sha256: line (the hash of the archive just downloaded: "
+             "add it only if you trust that archive), then the requirement.")
+    parts = [head]
+    plain = [b for b in blocks if b.build_for is None]
+    lines = [b for b in plain if b.line is not None]
+    named = [b for b in plain if b.line is None and b.via is None]
+    for filename, group in _grouped(lines, lambda b: b.line[0] if b.line else ""):
+        numbers = ", ".join(str(b.line[1]) for b in group if b.line is not None)
+        each = "each block in place of its line" if len(group) != 1 else "the block in its place"
+        parts.append(f"In {filename}, line{'s' if len(group) != 1 else ''} {numbers}: "
+                     f"put {each}.\n\n" + _blocks(group))
+    if named:
+        parts.append("Requirements named on the command line: peep-hook takes hashes "
+                     "from requirements files only, so put these blocks in one and "
+                     "install it with -r.\n\n" + _blocks(named))
+    for target, group in _grouped([b for b in plain if b.line is None and b.via is not None],
+                                  lambda b: b.target):
+        parts.append(f"Dependencies that no file names: add these blocks to "
+                     f"{target or 'your requirements file'}, or to a constraints file "
+                     "given with -c, which pins them without installing them unless "
+                     "something needs them.\n\n" + _blocks(group))
+    for building, group in _grouped([b for b in blocks if b.build_for is not None],
+                                    lambda b: b.build_for):
+        parts.append(f"Build dependencies of {building} that no file pins with a hash: "
+                     f"add these blocks to {group[0].target or 'your requirements file'}, "
+                     "which also installs them, or to a constraints file given with "
+                     "-c, which pins them without installing them.\n\n" + _blocks(group))
+    if blocks:
+        parts.append("Or, in pip's form, one line each:\n\n" + "\n".join(
+            f"{b.requirement} {pip_option(b.sha256)}" for b in blocks))
+    parts.extend(stopped)
+    return "\n\n".join(parts)
+
+
+def _blocks(blocks: Sequence[Block]) -> str:
+    out = []
+    for b in blocks:
+        text = f"{peep_line(b.sha256)}\n{b.requirement}"
+        if b.via is not None:
+            text += f"\n    # via {b.via}"
+        elif b.build_for is not None:
+            text += f"\n    # build dependency of {b.build_for.split(' (')[0]}"
+        out.append(text)
+    return "\n\n".join(out)
+
+
+def _grouped(blocks: Sequence[Block], key: Any) -> list[tuple[str, list[Block]]]:
+    groups: dict[str, list[Block]] = {}
+    for b in blocks:
+        groups.setdefault(key(b), []).append(b)
+    return list(groups.items())
+
+
+def stopped_at_sdist(req: Any) -> str:
+    return (f"pip stopped collecting at {_building(req)}: an sdist without a hash, "
+            "whose dependencies are known only by running its code. Once its block "
+            "is in, the next run lists any more that are missing.")
+
+
+def stopped_at_build(for_req: Any, kind: str = "build dependencies") -> str:
+    return (f"pip stopped collecting at {_building(for_req)}: it cannot be built "
+            f"until its {kind} are pinned with hashes, and only its build tells what "
+            "it depends on. Once these blocks are in, the next run lists any more "
+            "that are missing.")
 
 
 def _mismatch(error: Any, origins: Mapping[str, Origin]) -> str:
@@ -77,7 +187,10 @@ def _mismatch(error: Any, origins: Mapping[str, Origin]) -> str:
         label = "Expected" if i == 0 else "      or"
         origin = origins.get(hex_digest)
         if origin is None:
-            lines.append(f"    {label}  {pip_option(hex_digest)}")
+            # Not from a line this pip read: say where else it came from.
+            told = getattr(error, "peep_hook_origins", {}).get(hex_digest)
+            lines.append(f"    {label}  {pip_option(hex_digest)}    "
+                         f"({told or 'given for it, origin unknown'})")
         else:
             where = f"{os.path.basename(origin.filename)}, line {origin.lineno}"
             lines.append(f"    {label}  {origin.written}    ({where})")
@@ -87,11 +200,27 @@ def _mismatch(error: Any, origins: Mapping[str, Origin]) -> str:
     filename = _archive_name(req)
     if filename:
         lines.append(f"    Archive   {filename} ({_kind(filename)})")
-    lines.append(f"    Hint: {_mismatch_hint(got, filename, getattr(error, 'peep_hook_incomplete', False))}")
+    incomplete = getattr(error, "peep_hook_incomplete", False)
+    link = getattr(req, "link", None)
+    source = _source_of(link)
+    lines.append(f"    Hint: {_mismatch_hint(got, filename, incomplete, source)}")
     return "\n".join(lines)
 
 
-def _mismatch_hint(got: str | None, filename: str | None, incomplete: bool = False) -> str:
+def _source_of(link: Any) -> str:
+    """Who handed pip this archive, as far as peep-hook can tell."""
+    if link is None:
+        return "pip got"
+    if getattr(link, "is_file", False):
+        return f"the file at {link.file_path} is"
+    host = getattr(link, "netloc", None) or "the index"
+    # pip may have replayed an earlier download from its HTTP cache: the
+    # bytes came from the index once, but not necessarily in this run.
+    return f"{host} (or pip's HTTP cache of an earlier download from it) served"
+
+
+def _mismatch_hint(got: str | None, filename: str | None, incomplete: bool = False,
+                   source: str = "the index served") -> str:
     if got == EMPTY_SHA256_HEX:
         return (
             "the archive is empty: the download was truncated or the server sent "
@@ -104,8 +233,10 @@ def _mismatch_hint(got: str | None, filename: str | None, incomplete: bool = Fal
             "the hash."
         )
     kind = _kind(filename) if filename else "a file"
+    cache = (" If it came from pip's HTTP cache, `pip cache purge` removes it; "
+             "the next run then downloads afresh." if "HTTP cache" in source else "")
     return (
-        f"the index served {kind}. If your hashes are for another kind of file "
+        f"{source} {kind}.{cache} If your hashes are for another kind of file "
         "(the sdist instead of a wheel, or a wheel for another platform) or for "
         "another version, add this file's hash as one more line in the block "
         "(any one hash may match), but only once you know the file is genuine. "
@@ -132,6 +263,16 @@ def malformed_hash_lines(filename: str, bad: Sequence[HashLine]) -> str:
     return "\n".join(lines)
 
 
+def building(for_req: Any) -> str:
+    """The sdist being built, as messages name it: ``app==1.0 (app-1.0.tar.gz)``."""
+    return _building(for_req)
+
+
+def where_to_paste(req: Any) -> str:
+    """The file the blocks for ``req`` (or its dependencies) go to."""
+    return _where_to_paste(_root(req)) if req is not None else "your requirements file"
+
+
 def _building(for_req: Any) -> str:
     if for_req is None:
         return "a source distribution"
@@ -140,22 +281,22 @@ def _building(for_req: Any) -> str:
 
 
 def build_dependencies_failed(for_req: Any, pinned: Sequence[str], unpinned: Sequence[str]) -> str:
-    where = _where_to_paste(for_req) if for_req is not None else "your requirements file"
+    """The build dependencies could not be installed, for a reason other than
+    missing hashes (those get their blocks: :func:`missing_hashes`)."""
+    cause = (f"could not install its build dependencies ({', '.join(pinned)}) with "
+             "verified hashes; pip's output above says why.")
     if unpinned:
-        cause = (
-            "needs build dependencies that no requirements or constraints file "
-            f"pins with a hash: {', '.join(unpinned)}."
-        )
-    else:
-        cause = (
-            f"could not install its build dependencies ({', '.join(pinned)}) "
-            "with verified hashes; their own dependencies need hashed pins too."
-        )
-    return (
-        f"peep-hook: building {_building(for_req)} {cause} Nothing was installed. "
-        f"Add the blocks shown above to {where}, which also installs them, or to "
-        "a constraints file given with -c, which pins them without installing."
-    )
+        cause += (" No requirements or constraints file pins these with a hash: "
+                  f"{', '.join(unpinned)}.")
+    return f"peep-hook: building {_building(for_req)} {cause} Nothing was installed."
+
+
+def build_dependencies_missing_brief(blocks: Sequence[Block]) -> str:
+    """In a build child: its blocks go to the pip that started it, which shows them."""
+    names = ", ".join(b.requirement for b in blocks)
+    return (f"peep-hook: {len(blocks)} build dependenc{'ies' if len(blocks) != 1 else 'y'} "
+            f"without a hash ({names}); the pip that started this build lists the "
+            "blocks to add.")
 
 
 def build_pin_conflicts(for_req: Any, conflicts: Sequence[tuple[str, str, str]]) -> str:
@@ -205,19 +346,22 @@ def _name_of(req: Any) -> str:
     return str(inner.name) if inner is not None else str(getattr(req, "name", "?"))
 
 
-def paste_requirement(req: Any) -> str:
-    """The requirement line to paste under a ``# sha256:`` line for ``req``."""
+def paste_requirement(req: Any, extras: bool = True) -> str:
+    """The requirement line to paste under a ``# sha256:`` line for ``req``
+    (without its extras if not ``extras``)."""
     link = getattr(req, "original_link", None)
     if link is not None:  # a URL or file requirement: paste it as written
         return str(link.url)
     inner = getattr(req, "req", None)
     if inner is None:
         return str(req)
-    if getattr(req, "is_pinned", False):
+    if getattr(req, "is_pinned", False) and (extras or not inner.extras):
         return str(inner)
     version = _version_from_filename(_archive_name(req))
-    extras = f"[{','.join(sorted(inner.extras))}]" if inner.extras else ""
-    return f"{inner.name}{extras}=={version}" if version else str(inner)
+    if version is None and getattr(req, "is_pinned", False):
+        version = next(iter(inner.specifier)).version
+    wanted = f"[{','.join(sorted(inner.extras))}]" if inner.extras and extras else ""
+    return f"{inner.name}{wanted}=={version}" if version else str(inner)
 
 
 def requirement_text(req: Any) -> str:
@@ -249,6 +393,15 @@ def _context(req: Any) -> str:
         return f" (from {comes_from})"
     parent = getattr(comes_from, "req", None) or comes_from
     return f" (a dependency of {parent})"
+
+
+def _root(req: Any) -> Any:
+    """The requirement that led to ``req``: itself, or the first of its chain
+    of dependents that pip read from a file or the command line."""
+    seen = 0
+    while seen < 100 and not isinstance(getattr(req, "comes_from", None), (str, type(None))):
+        req, seen = req.comes_from, seen + 1
+    return req
 
 
 def _where_to_paste(req: Any) -> str:

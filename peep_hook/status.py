@@ -13,6 +13,7 @@ import site
 import sys
 from typing import Any, Dict, List, Optional
 
+from peep_hook import audit as audit_log
 from peep_hook import globalhook, policy, support
 
 PTH_NAME = "peep_hook.pth"
@@ -87,13 +88,15 @@ def collect(environ=os.environ) -> Dict[str, Any]:
         setting = policy.current(environ, config_path=config_path)
         policy_info: Dict[str, Any] = {"mode": setting.mode, "source": setting.source,
                                        "warning": setting.warning, "error": None}
-        audit = {"path": setting.audit_log, "source": setting.audit_source}
+        audit = {"path": setting.audit_log, "source": setting.audit_source,
+                 "syslog_socket": (audit_log.syslog_socket(setting.audit_log)
+                                   if setting.audit_log else None)}
     except policy.ConfigError as exc:
         # pip_patches then refuses every fetching command: closed, not open.
         policy_info = {"mode": policy.STRICT, "source": str(config_path), "warning": None,
                        "error": f"{exc}; pip refuses to install, download or build "
                                 "until it is fixed"}
-        audit = {"path": None, "source": None}
+        audit = {"path": None, "source": None, "syslog_socket": None}
         problems.append(policy_info["error"])
 
     hooked = bool((detection.enabled or per_env) and started["started"])
@@ -165,7 +168,8 @@ def format_text(info: Dict[str, Any]) -> str:
         lines.append(f"                    {pol['warning']}")
     audit = info["audit_log"]
     lines.append("  audit log:        "
-                 + (f"{audit['path']} (from {audit['source']})" if audit["path"] else "none"))
+                 + (f"{audit_log.describe(audit['path'])} (from {audit['source']})"
+                    if audit["path"] else "none"))
     pip = info["pip"]
     if pip["version"] is None:
         lines.append("  pip:              not installed")

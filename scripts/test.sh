@@ -1,12 +1,45 @@
 #!/usr/bin/env bash
-# Run the test suite on a fresh machine: puts tox in .venv-tools, then runs it.
-# Extra arguments go to tox, e.g. `bash scripts/test.sh -e pip-26.3`.
+# Run the test suite on a fresh machine: puts tox in .venv-tools, finds the
+# CPython 3.8-3.13 interpreters the environments need, then runs tox.
+# Extra arguments go to tox, e.g. `bash scripts/test.sh -e pip-26.3`,
+# `bash scripts/test.sh -m full` (every Python x pip pair).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
-if [ ! -x .venv-tools/bin/tox ]; then
-    "$PYTHON" -m venv .venv-tools
+# virtualenv 21.5 dropped the seed wheels for Python 3.8 (it then refuses to
+# create 3.8 environments); tox 4 needs virtualenv 21.1 or newer.
+TOOLS="tox>=4 virtualenv>=21.1,<21.5"
+if [ ! -x .venv-tools/bin/tox ] || [ "$(cat .venv-tools/tools.txt 2>/dev/null)" != "$TOOLS" ]; then
+    [ -x .venv-tools/bin/python ] || "$PYTHON" -m venv .venv-tools
+    # shellcheck disable=SC2086  # one argument per requirement
     PIP_CONFIG_FILE=/dev/null .venv-tools/bin/python -m pip install -q \
-        --disable-pip-version-check 'tox>=4'
+        --disable-pip-version-check $TOOLS
+    echo "$TOOLS" > .venv-tools/tools.txt
 fi
+
+# tox looks for python3.N on PATH. pyenv's shims answer only for the active
+# versions, so link each missing python3.N from its installation (the newest
+# patch release) into a directory of its own, put first on PATH: only
+# python3.N names, so that python3, pip and the rest stay as they were.
+# Links are replaced by rename, so that a run in progress never misses one.
+# Not inside .venv-tools: Python takes a pyvenv.cfg one directory above the
+# link for its own and would think itself that venv.
+PYTHONS=.venv-pythons
+mkdir -p "$PYTHONS"
+for minor in 8 9 10 11 12 13; do
+    name=python3.$minor
+    if "$name" -c pass >/dev/null 2>&1; then
+        continue
+    fi
+    found=$(ls -d "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3."$minor".* 2>/dev/null \
+        | grep -E "/3\.$minor\.[0-9]+$" | sort -V | tail -n 1) || true
+    if [ -n "$found" ] && [ -x "$found/bin/$name" ]; then
+        ln -sfn "$found/bin/$name" "$PYTHONS/.$name.$$"
+        mv -Tf "$PYTHONS/.$name.$$" "$PYTHONS/$name"
+    elif [ ! -x "$PYTHONS/$name" ]; then
+        echo "scripts/test.sh: no $name found; its tox environments will fail" >&2
+    fi
+done
+PATH="$PWD/$PYTHONS:$PATH"
+export PATH
 exec .venv-tools/bin/tox "$@"

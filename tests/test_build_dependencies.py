@@ -110,7 +110,7 @@ def test_unlisted_backend_is_refused_with_the_block_to_add(venv, index, tmp_path
     assert not backend_ran(markers)
     assert not venv.installed("app")
     assert shows_block(result.output, backend)
-    assert "building app==1.0 (app-1.0.tar.gz)" in result.output
+    assert "Build dependencies of app==1.0 (app-1.0.tar.gz)" in result.output
     assert "markerbackend" in result.output and str(req) in result.output
 
 

@@ -47,7 +47,7 @@ Respond = Callable[[BaseHTTPRequestHandler, threading.Event], None]
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: "_Server"
+    server: _Server
 
     def log_message(self, format: str, *args: object) -> None:
         pass
@@ -69,7 +69,7 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, index: "HostileIndex") -> None:
+    def __init__(self, index: HostileIndex) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.index = index
 
@@ -263,7 +263,8 @@ def installed_module(venv: Venv, name: str) -> str:
 def padding(size: int) -> str:
     """Python source of about ``size`` bytes that does not compress (the test
     wheels are stored, not deflated, anyway)."""
-    return f"PAD = {random.Random(size).randbytes(size // 2).hex()!r}"
+    n = size // 2  # Random.randbytes(n), which Python 3.8 lacks:
+    return f"PAD = {random.Random(size).getrandbits(8 * n).to_bytes(n, 'little').hex()!r}"
 
 
 def padded_wheel(name: str, version: str, size: int) -> Archive:

@@ -1,22 +1,59 @@
 """What is already installed, and the user's own source trees.
 
 pip trusts whatever is installed ("Requirement already satisfied"). peep-hook
-records the verified archive's hash in the distribution's .dist-info and
-compares it with today's hashes; without a matching record it refuses.
+records the verified archive's hash in the distribution's .dist-info; an
+installed distribution without a record matching today's hashes (for a URL or
+path requirement: the archive verified in this run) is reinstalled from the
+archive verified now, with one line saying so, on both resolvers.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
 
-from tests._support.archives import backend_wheel, source_tree, tampered, wheel
-from tests._support.venvs import Result, Venv
+import pytest
+
+from tests._support.archives import Archive, backend_wheel, sdist, source_tree, tampered, wheel
+from tests._support.venvs import Result, Venv, run
 
 PIP = tuple(int(p) for p in os.environ.get("PEEP_HOOK_TEST_PIP", "0.0").split(".")[:2])
+PY = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+LEGACY = "--use-deprecated=legacy-resolver"  # on every supported pip (20.3 to 26.3)
+RESOLVERS = pytest.mark.parametrize("resolver", [(), (LEGACY,)], ids=["resolvelib", "legacy"])
 
 
 def refused(result: Result) -> bool:
     return result.returncode == 1 and "Traceback" not in result.output
+
+
+def ok(result: Result) -> Result:
+    assert result.returncode == 0 and "Traceback" not in result.output, str(result)
+    return result
+
+
+def reinstalled(result: Result) -> list[str]:
+    """The names in peep-hook's "reinstalling" lines."""
+    return sorted(line.split()[2].split("==")[0] for line in result.output.splitlines()
+                  if line.strip().startswith("peep-hook: reinstalling "))
+
+
+def record(site_packages: Path, name: str, version: str) -> str | None:
+    path = site_packages / f"{name}-{version}.dist-info" / "PEEP_HOOK.json"
+    return json.loads(path.read_text())["sha256"] if path.exists() else None
+
+
+def module(site_packages: Path, name: str) -> str:
+    return (site_packages / name / "__init__.py").read_text()
+
+
+def unhooked(venv: Venv, *args: str | os.PathLike) -> None:
+    """pip as it ran before peep-hook was installed."""
+    ok(venv.pip("install", *args, env={"PEEP_HOOK": "off"}))
 
 
 def test_verified_install_is_recorded_and_trusted_on_the_next_run(venv: Venv, index, tmp_path):
@@ -24,50 +61,282 @@ def test_verified_install_is_recorded_and_trusted_on_the_next_run(venv: Venv, in
     index.publish(alpha)
     req = tmp_path / "requirements.txt"
     req.write_text(alpha.peep_block())
-    assert venv.pip("install", "-r", req, "-i", index.url).returncode == 0
+    ok(venv.pip("install", "-r", req, "-i", index.url))
 
-    record = next(venv.site_packages.glob("alpha-1.0.dist-info/PEEP_HOOK.json"))
-    assert alpha.sha256 in record.read_text()
-    again = venv.pip("install", "-r", req, "-i", index.url)
-    assert again.returncode == 0, str(again)
+    assert record(venv.site_packages, "alpha", "1.0") == alpha.sha256
+    again = ok(venv.pip("install", "-r", req, "-i", index.url))
     assert "already satisfied" in again.stdout
+    assert reinstalled(again) == []
 
 
-def test_installed_from_another_archive_is_refused_until_reinstalled(venv, index, tmp_path):
+# -- environments populated before the hook -------------------------------------
+
+
+@RESOLVERS
+def test_environment_populated_before_the_hook_is_brought_under_it_by_the_same_command(
+        venv, index, tmp_path, resolver):
+    alpha, beta = wheel("alpha", "1.0", requires=["beta"]), wheel("beta", "1.0")
+    index.publish(alpha, beta)
+    unhooked(venv, "alpha==1.0", "-i", index.url)  # and beta, its dependency
+    req = tmp_path / "requirements.txt"
+    req.write_text(alpha.peep_block() + beta.peep_block())
+
+    first = ok(venv.pip("install", *resolver, "-r", req, "-i", index.url))
+
+    assert reinstalled(first) == ["alpha", "beta"], str(first)
+    assert "peep-hook: reinstalling alpha==1.0: installed before peep-hook" in first.stdout
+    assert "no record of a verified archive" in first.stdout
+    assert record(venv.site_packages, "alpha", "1.0") == alpha.sha256
+    assert record(venv.site_packages, "beta", "1.0") == beta.sha256
+    second = ok(venv.pip("install", *resolver, "-r", req, "-i", index.url))
+    assert reinstalled(second) == [] and "already satisfied" in second.stdout, str(second)
+
+
+@RESOLVERS
+def test_installed_from_an_archive_not_among_todays_hashes_is_replaced_by_the_verified_one(
+        venv, index, tmp_path, resolver):
     alpha = wheel("alpha", "1.0")
     other = tampered(alpha)  # same name and version, other bytes
     index.publish(other)
     first = tmp_path / "first.txt"
     first.write_text(other.peep_block())
-    assert venv.pip("install", "-r", first, "-i", index.url).returncode == 0
+    ok(venv.pip("install", "-r", first, "-i", index.url))
+    assert record(venv.site_packages, "alpha", "1.0") == other.sha256
 
     # Today's file expects the genuine archive: what is installed is not it.
+    index.publish(alpha)
     req = tmp_path / "requirements.txt"
     req.write_text(alpha.peep_block())
-    result = venv.pip("install", "-r", req, "-i", index.url)
+    result = ok(venv.pip("install", *resolver, "-r", req, "-i", index.url))
+
+    assert reinstalled(result) == ["alpha"], str(result)
+    assert f"# sha256: {other.peep}" in result.stdout  # what it had been installed from
+    assert "TAMPERED" not in module(venv.site_packages, "alpha")
+    assert record(venv.site_packages, "alpha", "1.0") == alpha.sha256
+
+
+@RESOLVERS
+def test_tampered_archive_is_still_refused_and_the_installed_one_left_as_it_was(
+        venv, index, tmp_path, resolver):
+    alpha = wheel("alpha", "1.0", payload="ORIGINAL = True")
+    index.publish(alpha)
+    unhooked(venv, "alpha==1.0", "-i", index.url)
+    index.publish(tampered(alpha))
+    req = tmp_path / "requirements.txt"
+    req.write_text(alpha.peep_block())
+
+    result = venv.pip("install", *resolver, "-r", req, "-i", index.url)
 
     assert refused(result), str(result)
-    assert "already installed" in result.stderr and "--force-reinstall" in result.stderr
-    assert f"# sha256: {other.peep}" in result.stderr  # what it was installed from
-    index.publish(alpha)
-    fixed = venv.pip("install", "--force-reinstall", "-r", req, "-i", index.url)
-    assert fixed.returncode == 0, str(fixed)
-    assert alpha.sha256 in next(venv.site_packages.glob("alpha-1.0.dist-info/PEEP_HOOK.json")).read_text()
+    assert f"# sha256: {alpha.peep}" in result.stderr
+    assert reinstalled(result) == []  # no line claims a reinstall that did not happen
+    assert "ORIGINAL" in module(venv.site_packages, "alpha")
+    assert record(venv.site_packages, "alpha", "1.0") is None
 
 
-def test_installed_without_the_hook_has_no_record_and_is_refused(venv, index, tmp_path):
+@RESOLVERS
+def test_installed_dependency_that_no_file_hashes_is_refused_with_its_block(
+        venv, index, tmp_path, resolver):
+    alpha, beta = wheel("alpha", "1.0", requires=["beta"]), wheel("beta", "1.0")
+    index.publish(alpha, beta)
+    unhooked(venv, "alpha==1.0", "-i", index.url)
+    req = tmp_path / "requirements.txt"
+    req.write_text(alpha.peep_block())  # nothing hashes beta
+
+    result = venv.pip("install", *resolver, "-r", req, "-i", index.url)
+
+    assert refused(result), str(result)
+    assert f"# sha256: {beta.peep}" in result.stderr  # the block to paste
+    assert reinstalled(result) == []
+    assert record(venv.site_packages, "alpha", "1.0") is None  # nothing was replaced
+
+
+# -- URL and path requirements ----------------------------------------------------
+
+
+def _url_line(archive: Archive, index) -> str:
+    url = f"{index.base}/files/{archive.filename}"
+    if archive.filename.endswith(".whl"):
+        return f"{archive.name} @ {url}"
+    return f"{url}#egg={archive.name}"  # the peep-era form
+
+
+@RESOLVERS
+@pytest.mark.parametrize("kind", ["wheel", "sdist"])
+def test_url_requirement_whose_archive_changed_at_the_same_version_installs_the_new_code(
+        venv, index, tmp_path, markers, resolver, kind):
+    def make(payload: str) -> Archive:
+        if kind == "wheel":
+            return wheel("app", "1.0", payload=payload)
+        return sdist("app", "1.0", marker_dir=markers, payload=payload)
+
+    old, new = make("RELEASE = 'old'"), make("RELEASE = 'new'")
+    req = tmp_path / "requirements.txt"
+    index.publish(old)
+    req.write_text(f"# sha256: {old.peep}\n{_url_line(old, index)}\n")
+    ok(venv.pip("install", *resolver, "-r", req))
+    unchanged = ok(venv.pip("install", *resolver, "-r", req))
+    assert reinstalled(unchanged) == [], str(unchanged)
+
+    index.publish(new)  # same URL, same version, other bytes; the file has the new hash
+    req.write_text(f"# sha256: {new.peep}\n{_url_line(new, index)}\n")
+    result = ok(venv.pip("install", *resolver, "-r", req))
+
+    assert reinstalled(result) == ["app"], str(result)
+    assert "RELEASE = 'new'" in module(venv.site_packages, "app")
+    assert record(venv.site_packages, "app", "1.0") == new.sha256
+
+
+@RESOLVERS
+def test_url_requirement_installed_before_the_hook_is_reinstalled(venv, index, tmp_path,
+                                                                  resolver):
+    app = wheel("app", "1.0")
+    index.publish(app)
+    unhooked(venv, _url_line(app, index))
+    req = tmp_path / "requirements.txt"
+    req.write_text(f"# sha256: {app.peep}\n{_url_line(app, index)}\n")
+
+    result = ok(venv.pip("install", *resolver, "-r", req))
+
+    assert reinstalled(result) == ["app"], str(result)
+    assert record(venv.site_packages, "app", "1.0") == app.sha256
+
+
+# -- where pip installs: --target, --prefix, --user ----------------------------------
+
+
+def test_target_directory_receives_the_verified_archive_and_its_record(venv, index, tmp_path):
     alpha = wheel("alpha", "1.0")
+    index.publish(tampered(alpha))
+    target = tmp_path / "target"
+    unhooked(venv, "--target", target, "alpha==1.0", "-i", index.url)
     index.publish(alpha)
-    unhooked = venv.pip("install", "alpha==1.0", "-i", index.url, env={"PEEP_HOOK": "off"})
-    assert unhooked.returncode == 0, str(unhooked)
     req = tmp_path / "requirements.txt"
     req.write_text(alpha.peep_block())
 
-    result = venv.pip("install", "-r", req, "-i", index.url)
+    # pip never counts a --target directory as installed: it fetches and
+    # verifies every archive; replacing what is there takes --upgrade (pip's rule).
+    ok(venv.pip("install", "--target", target, "--upgrade", "-r", req, "-i", index.url))
 
-    assert refused(result), str(result)
-    assert "no record" in result.stderr
-    assert venv.pip("install", "--force-reinstall", "-r", req, "-i", index.url).returncode == 0
+    assert "TAMPERED" not in module(target, "alpha")
+    assert record(target, "alpha", "1.0") == alpha.sha256
+
+
+def test_target_directory_without_upgrade_never_keeps_old_code(venv, index, tmp_path):
+    alpha = wheel("alpha", "1.0")
+    index.publish(tampered(alpha))
+    target = tmp_path / "target"
+    unhooked(venv, "--target", target, "alpha==1.0", "-i", index.url)
+    index.publish(alpha)
+    req = tmp_path / "requirements.txt"
+    req.write_text(alpha.peep_block())
+
+    # Without the hook pip would keep the old files ("Target directory ...
+    # already exists") and exit 0.
+    result = ok(venv.pip("install", "--target", target, "-r", req, "-i", index.url))
+
+    assert "already holds with the files of the archives verified now" in result.output
+    assert "TAMPERED" not in module(target, "alpha")
+    assert record(target, "alpha", "1.0") == alpha.sha256
+
+
+def test_prefix_on_the_path_is_brought_under_the_hook(venv, index, tmp_path):
+    alpha = wheel("alpha", "1.0")
+    index.publish(tampered(alpha))
+    prefix = tmp_path / "prefix"
+    unhooked(venv, "--prefix", prefix, "alpha==1.0", "-i", index.url)
+    site = prefix / "lib" / PY / "site-packages"
+    index.publish(alpha)
+    req = tmp_path / "requirements.txt"
+    req.write_text(alpha.peep_block())
+    env = {"PYTHONPATH": str(site)}  # so pip sees what the prefix holds
+
+    result = ok(venv.pip("install", "--prefix", prefix, "-r", req, "-i", index.url, env=env))
+
+    assert reinstalled(result) == ["alpha"], str(result)
+    assert "TAMPERED" not in module(site, "alpha")
+    assert record(site, "alpha", "1.0") == alpha.sha256
+    again = ok(venv.pip("install", "--prefix", prefix, "-r", req, "-i", index.url, env=env))
+    assert reinstalled(again) == [] and "already satisfied" in again.stdout, str(again)
+
+
+@pytest.fixture(scope="module")
+def user_venv(tmp_path_factory, wheelhouse, pip_version, hook_wheel) -> Venv:
+    """A hooked venv that sees system site-packages, so that --user is allowed."""
+    path = tmp_path_factory.mktemp("user-venv") / "env"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", "--system-site-packages",
+                    str(path)], check=True)
+    made = Venv(path)
+    pip_wheel = next(wheelhouse.glob(f"pip-{pip_version}-*.whl"))
+    # --ignore-installed: the system site-packages may hold this very pip.
+    ok(run([made.python, pip_wheel / "pip", "install", "-q", "--ignore-installed", "--no-index",
+            "--find-links", wheelhouse, f"pip=={pip_version}", "wrapt", hook_wheel]))
+    return made
+
+
+@RESOLVERS
+def test_user_site_populated_before_the_hook_is_reinstalled_there(user_venv, index, tmp_path,
+                                                                  resolver):
+    alpha = wheel("alpha", "1.0")
+    index.publish(tampered(alpha))
+    env = {"PYTHONUSERBASE": str(tmp_path / "userbase")}
+    ok(user_venv.pip("install", "--user", "alpha==1.0", "-i", index.url,
+                     env={**env, "PEEP_HOOK": "off"}))
+    (user_site,) = (tmp_path / "userbase").glob("lib/python*/site-packages")
+    index.publish(alpha)
+    req = tmp_path / "requirements.txt"
+    req.write_text(alpha.peep_block())
+
+    result = ok(user_venv.pip("install", *resolver, "--user", "-r", req, "-i", index.url,
+                              env=env))
+
+    assert reinstalled(result) == ["alpha"], str(result)
+    assert "TAMPERED" not in module(user_site, "alpha")
+    assert record(user_site, "alpha", "1.0") == alpha.sha256
+    assert not list(user_venv.site_packages.glob("alpha*"))
+
+
+# -- pip and setuptools themselves ----------------------------------------------------
+
+
+def test_pip_itself_installed_without_a_record_is_reinstalled_by_itself(
+        make_venv, index, tmp_path, wheelhouse, pip_version):
+    fresh = make_venv()  # its pip was installed without the hook
+    path = next(wheelhouse.glob(f"pip-{pip_version}-*.whl"))
+    pip = Archive("pip", pip_version, path.name, path.read_bytes())
+    index.publish(pip)
+    req = tmp_path / "requirements.txt"
+    req.write_text(pip.peep_block())
+
+    result = ok(fresh.pip("install", "-r", req, "-i", index.url))
+
+    assert reinstalled(result) == ["pip"], str(result)
+    assert record(fresh.site_packages, "pip", pip_version) == pip.sha256
+    again = ok(fresh.pip("install", "-r", req, "-i", index.url))
+    assert reinstalled(again) == [] and "already satisfied" in again.stdout, str(again)
+
+
+def _setuptools_wheel() -> Archive:
+    """The interpreter's bundled setuptools wheel (Python 3.11 and older have
+    one; it brings a .pth file of its own), or a stand-in."""
+    bundled = Path(sysconfig.get_paths()["stdlib"]) / "ensurepip" / "_bundled"
+    for path in sorted(bundled.glob("setuptools-*.whl")):
+        return Archive("setuptools", path.name.split("-")[1], path.name, path.read_bytes())
+    return wheel("setuptools", "99.0")
+
+
+def test_setuptools_installed_without_a_record_is_reinstalled(venv, index, tmp_path):
+    setuptools = _setuptools_wheel()
+    index.publish(setuptools)
+    unhooked(venv, setuptools.pin, "-i", index.url)
+    req = tmp_path / "requirements.txt"
+    req.write_text(setuptools.peep_block())
+
+    result = ok(venv.pip("install", "-r", req, "-i", index.url))
+
+    assert reinstalled(result) == ["setuptools"], str(result)
+    assert record(venv.site_packages, "setuptools", setuptools.version) == setuptools.sha256
+    assert ok(venv.python_run("-c", "import setuptools"))
 
 
 def test_uninstall_removes_the_record_with_the_distribution(venv, index, tmp_path):

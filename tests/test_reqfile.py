@@ -1,5 +1,7 @@
 """peep's block rules, on synthetic text and on two real peep-era files."""
 
+from __future__ import annotations
+
 from pathlib import Path
 
 import pytest
@@ -59,7 +61,7 @@ def test_continued_requirement_is_known_by_its_first_line():
 
 def test_continuation_line_resets_the_block():
     # A hash "inside" a continuation belongs to nothing once the continuation ends.
-    text = f"x==1 \\\n  --config-settings a=b \\\n  --no-binary x\ny==1\n"
+    text = "x==1 \\\n  --config-settings a=b \\\n  --no-binary x\ny==1\n"
     assert values(text) == {}
 
 

@@ -40,8 +40,6 @@ def test_empty_archive_hint_says_truncated():
 
 
 def test_cut_short_archives_are_recognised(tmp_path):
-    import io
-    import zipfile
 
     from peep_hook.hashes import looks_incomplete
     from tests._support.archives import sdist, wheel

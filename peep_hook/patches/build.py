@@ -4,7 +4,9 @@ Each build environment's ``install_requirements`` is wrapped: every build
 requirement is rewritten to the exact version pinned with a hash in the files
 pip read, and the pins are handed to pip's build child (through a private
 hand-off file) or to pip 26's in-process installer, where the same guard
-checks each archive.
+checks each archive. When build dependencies lack hashes, the child (or the
+nested resolve) collects every one of them, dependencies included, and this
+pip shows their blocks, labelled as the build dependencies of the sdist.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pip._internal.exceptions import PipError
 from pip._vendor.packaging.requirements import InvalidRequirement, Requirement
 
 from peep_hook import report
+from peep_hook.patches import collect_missing
 from peep_hook.patches.collect import pin_constraints
 from peep_hook.patches.common import (
     HookError,
@@ -46,23 +49,37 @@ def verified_build_dependencies(wrapped, instance, args, kwargs):
     bound.arguments["requirements"] = pinned
     if in_process:
         _check_in_process(installer)
+    kind = str(bound.arguments.get("kind") or bound.arguments.get("message") or "")
+    kind = "backend dependencies" if "backend" in kind else "build dependencies"
     with contextlib.ExitStack() as stack:
+        handoff = None
         try:
-            stack.enter_context(state.pins.handed_off())
+            handoff = stack.enter_context(state.pins.handed_off())
         except OSError as exc:
             refuse(f"peep-hook: cannot write the pins for pip's build child ({exc}); "
                     "its build dependencies cannot be checked.", for_req)
+        # Runs before the hand-off directory is removed.
+        stack.callback(collect_missing.discard_build_report, handoff)
+        collect_missing.discard_build_report(None)
         try:
             return wrapped(*bound.args, **bound.kwargs)
         except PipError as exc:
+            found = collect_missing.take_build_report(handoff)
+            if found is not None:
+                # Build dependencies without hashes: their blocks, labelled,
+                # once (the child's own output only names them).
+                error = collect_missing.build_dependencies_missing(for_req, found, kind)
+                audit_event("refused", for_req, reason=f"{kind} without hashes: "
+                            + ", ".join(b.requirement for b in found.blocks))
+                raise error from exc
             advice = report.build_dependencies_failed(for_req, pinned, unpinned)
             if type(exc).__name__ == "BuildDependencyInstallError":
                 # pip 26's in-process installer: the error itself carries the
-                # captured output (with our blocks); keep it, add our hint.
+                # captured output; keep it, add our hint.
                 hint = getattr(exc, "hint_stmt", None)
                 exc.hint_stmt = f"{hint}\n{advice}" if hint else advice
                 raise
-            # A child pip: its output, with our blocks, has been shown already.
+            # A child pip: its output has been shown already.
             audit_event("refused", for_req, reason=advice)
             raise HookError(advice) from exc
 

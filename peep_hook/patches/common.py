@@ -40,8 +40,11 @@ class State:
         self.bundled: dict[str, list[str]] | None = None
         #: local directories the user named in this command (realpaths)
         self.user_directories: set[str] = set()
-        #: this pip is ensurepip's own run: the bundled wheels stand in for hashes
+        #: this pip is ensurepip's own run, or virtualenv's seeding run: the
+        #: interpreter's (or virtualenv's) bundled wheels stand in for hashes
         self.ensurepip_run = False
+        #: who bundled them, for messages
+        self.bundled_by = "this Python bundles for ensurepip"
         self.audit: audit.AuditLog | None = None
 
 
@@ -89,7 +92,8 @@ def audit_event(verdict: str, req: Any = None, **fields: Any) -> None:
         if warn_mode():
             logger.warning("peep-hook: %s", exc)
         else:
-            raise HookError(f"peep-hook: {exc}; refusing, as the audit log is required.")
+            raise HookError(
+                f"peep-hook: {exc}; refusing, as the audit log is required.") from None
 
 
 state = State()

@@ -148,10 +148,75 @@ def is_ensurepip_run(options: Any) -> bool:
     wheel = os.path.dirname(os.path.dirname(os.path.abspath(getattr(pip, "__file__", "") or "")))
     if not wheel.endswith(".whl") or not os.path.isfile(wheel):
         return False
-    find_links = [os.path.realpath(str(link)) for link in getattr(options, "find_links", None) or ()]
+    find_links = [os.path.realpath(str(link))
+                  for link in getattr(options, "find_links", None) or ()]
     return bool(getattr(options, "no_index", False)) and find_links == [
         os.path.realpath(os.path.dirname(wheel))
     ]
+
+
+#: Where virtualenv keeps the wheels it seeds environments with, in its package.
+VIRTUALENV_EMBED = "virtualenv/seed/wheels/embed"
+
+
+def is_virtualenv_seed_run(options: Any) -> bool:
+    """Whether this pip is virtualenv's seeder (``virtualenv --seeder pip``):
+    run from a pip wheel embedded in an installed virtualenv, with
+    ``--no-index``. Then virtualenv's embedded wheels, as its RECORD lists
+    them, stand in for hashes (in ``state.bundled``), as ensurepip's do in its
+    run. Neither an index nor a find-links directory can make this so: it
+    depends on where the running pip itself was loaded from, and only files
+    byte-identical to virtualenv's own embedded wheels are accepted."""
+    wheel = os.path.dirname(os.path.dirname(os.path.abspath(getattr(pip, "__file__", "") or "")))
+    if (not wheel.endswith(".whl") or not os.path.isfile(wheel) or state.handoff is not None
+            or not getattr(options, "no_index", False)):
+        return False
+    wheel = os.path.realpath(wheel)
+    embedded = _virtualenv_embedded_wheels(os.path.dirname(wheel))
+    if os.path.basename(wheel) not in embedded:
+        return False
+    state.bundled = {}
+    state.bundled_by = "virtualenv embeds for seeding"
+    for filename, digest in sorted(embedded.items()):
+        project = canonical_name(filename.split("-", 1)[0])
+        state.bundled.setdefault(project, []).append(digest)
+    return True
+
+
+def _virtualenv_embedded_wheels(directory: str) -> dict[str, str]:
+    """The wheels in ``directory``, if it is the embed directory of an
+    installed virtualenv, whose content matches that virtualenv's RECORD:
+    file name -> sha256."""
+    import csv
+    import glob
+
+    from peep_hook.hashes import peep_to_hex
+
+    suffix = os.sep + VIRTUALENV_EMBED.replace("/", os.sep)
+    if not directory.endswith(suffix):
+        return {}
+    listed: dict[str, str] = {}
+    site = directory[: -len(suffix)]
+    for record in glob.glob(os.path.join(glob.escape(site), "virtualenv-*.dist-info", "RECORD")):
+        try:
+            with open(record, newline="", encoding="utf-8") as f:
+                rows = list(csv.reader(f))
+        except (OSError, UnicodeDecodeError, csv.Error):
+            continue
+        for row in rows:
+            if len(row) < 2 or not row[1].startswith("sha256="):
+                continue
+            folder, _, filename = row[0].rpartition("/")
+            if folder == VIRTUALENV_EMBED and filename.endswith(".whl"):
+                try:
+                    listed[filename] = peep_to_hex(row[1][len("sha256="):])
+                except ValueError:
+                    continue
+    return {
+        filename: digest for filename, digest in listed.items()
+        if os.path.isfile(os.path.join(directory, filename))
+        and sha256_of_file(os.path.join(directory, filename)) == digest
+    }
 
 
 def _bundled_wheel_hashes() -> dict[str, list[str]]:
@@ -185,6 +250,8 @@ class _CheckedHashes(Hashes):
         super().__init__(allowed)
         self._req = req
         self._failed = False
+        self._path: str | None = None
+        self._matched: str | None = None
 
     def check_against_path(self, path: str) -> None:
         self._failed, self._path, self._matched = False, path, None
@@ -209,21 +276,21 @@ class _CheckedHashes(Hashes):
                 return
         self._raise(gots)
 
-    def _raise(self, gots: dict[str, Any]) -> None:
+    def _raise(self, gots: dict[str, Any]) -> None:  # type: ignore[override]
         # Loaded at activation (pip_patches); 26.3 blocks only first imports.
         from peep_hook.patches import collect_missing
 
         got = gots["sha256"].hexdigest() if "sha256" in gots else None
         if any(self._allowed.values()):
-            error: HashError = HashMismatch(self._allowed, gots)
+            error: Any = HashMismatch(self._allowed, gots)
             error.peep_hook_origins = self._origins()
             verdict = "mismatch"
         else:
-            error = HashMissing(got)
+            error = HashMissing(got or "")
             verdict = "missing"
         error.req = self._req
-        path = getattr(self, "_path", None)
-        error.peep_hook_incomplete = bool(path) and looks_incomplete(path)
+        path = self._path
+        error.peep_hook_incomplete = bool(path) and looks_incomplete(path or "")
         self._failed = True  # never recorded as verified
         audit_event(verdict, self._req, sha256=got)
         if warn_mode():
@@ -258,7 +325,7 @@ class _CheckedHashes(Hashes):
                               if state.handoff is not None else "")
                     told[hex_digest] = f"pinned for {name} in {', '.join(pin.origins)}{handed}"
                 elif hex_digest in bundled:
-                    told[hex_digest] = f"the {name} wheel this Python bundles for ensurepip"
+                    told[hex_digest] = f"the {name} wheel {state.bundled_by}"
                 elif link is not None and link.hash == hex_digest:
                     told[hex_digest] = f"the #{link.hash_name}= part of its URL"
         return told

@@ -64,7 +64,7 @@ def wheel(
 ) -> Archive:
     """A pure-Python wheel holding module ``name`` (``VERSION`` and ``payload``)."""
     dist_info = f"{name}-{version}.dist-info"
-    metadata = [f"Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
+    metadata = ["Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
     metadata += [f"Requires-Dist: {r}" for r in requires]
     files = {
         f"{name}/__init__.py": f"VERSION = {version!r}\n{payload}\n",

@@ -69,7 +69,7 @@ class Venv:
 
     @classmethod
     def create(cls, path: Path, *, wheelhouse: Path, pip_version: str,
-               hook_wheel: Path | None) -> "Venv":
+               hook_wheel: Path | None) -> Venv:
         subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(path)], check=True)
         venv = cls(path)
         pip_wheel = next(wheelhouse.glob(f"pip-{pip_version}-*.whl"))

@@ -1,0 +1,1165 @@
+"""Filling in missing peep hashes: ``peep-hook fill FILE...``.
+
+For each pinned requirement (``name==version``) that has no hash, in the files
+given and the local ``-r``/``-c`` files they include, fill downloads the
+archive pip would install here (the best wheel for this interpreter by tag,
+else the sdist), from the index options of the files (or of the command line),
+hashes it, and writes ``# sha256:`` lines directly above the requirement in
+peep's form. No other byte of a file changes: other lines, line endings, the
+BOM and the encoding stay as they were.
+
+It trusts what the index serves today, as ``peep hash`` did: a hash written
+records today's archive, it does not vouch for it. Line numbers it prints are
+those of the files as written (or, with ``--dry-run``, as they would be).
+
+Decisions:
+
+* Nothing is installed, built or imported from an archive. Archives are
+  hashed, and two members are read without extracting anything: an sdist's
+  ``pyproject.toml`` and a wheel's ``METADATA`` (for ``--build-constraints``).
+* A requirement whose environment marker excludes this interpreter is skipped
+  with a note: pip will not install it here, and the file it would install
+  elsewhere cannot be known from here. ``--all-files`` fills it, with every
+  file of the release.
+* A requirement that already has a hash (a peep block or ``--hash``) is left
+  as it is, even if its hashes cover only some files of the release.
+* Constraints files are filled too: a hashed constraint is how the hook
+  accepts a dependency or a build dependency. An unpinned constraint needs no
+  hash and is only noted; an unpinned requirement is an error.
+* URL and path requirements to an archive are hashed from that URL or path.
+  VCS URLs, directories and editables have no archive to hash: errors.
+* Choosing a file uses pip's own copy of ``packaging`` (tags, markers,
+  versions), so the interpreter that runs fill needs pip, and is the one whose
+  platform is filled for.
+* Build dependencies (``--build-constraints``) are those pip would install to
+  build each sdist here: ``[build-system] requires`` (``setuptools>=40.8.0``
+  when there is none), plus ``wheel`` for a setuptools backend (setuptools
+  before 70.1 asks for it at build time), and their dependencies from wheel
+  ``METADATA``, recursively. A name pinned in the files keeps its pin; any
+  other takes the newest version on the index that satisfies the first
+  requirement on it, and a later requirement that version does not satisfy
+  is an error (no backtracking). Yanked files are not chosen.
+  Requirements that a backend adds at build time by running code
+  (``setup_requires``) cannot be known: pip prints their blocks.
+"""
+
+from __future__ import annotations
+
+import base64
+import email.parser
+import hashlib
+import importlib
+import os
+import pathlib
+import posixpath
+import re
+import shlex
+import shutil
+import sys
+import tarfile
+import tempfile
+import zipfile
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from email.message import Message
+from html.parser import HTMLParser
+from typing import IO, Any, Union
+from urllib.error import HTTPError, URLError
+from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
+from urllib.request import Request, url2pathname, urlopen
+
+from peep_hook import __version__
+from peep_hook.hashes import EMPTY_SHA256_HEX, hex_to_peep
+from peep_hook.lint import (  # the linter's readers: the same view of a line as `check`
+    _BOMS,
+    CONSTRAINTS,
+    REQUIREMENTS,
+    _break_args_options,
+    normalize,
+    parse_requirement,
+)
+from peep_hook.reqfile import logical_lines, scan
+
+PYPI_SIMPLE = "https://pypi.org/simple/"
+TRUST_NOTE = (
+    "peep-hook fill: trusting what the index serves today, as 'peep hash' did: each hash "
+    "is of the archive as downloaded now (or as the index publishes it); review them"
+)
+
+_SDIST_EXTENSIONS = (".tar.gz", ".tgz", ".tar.bz2", ".tbz", ".tar.xz", ".txz", ".tar", ".zip")
+_WHEEL_RE = re.compile(
+    r"(?P<name>[^-]+)-(?P<version>[^-]+)(?:-(?P<build>\d[^-]*))?"
+    r"-(?P<py>[^-]+)-(?P<abi>[^-]+)-(?P<platform>[^-]+)\.whl", re.IGNORECASE)
+_SHA256_FRAGMENT_RE = re.compile(r"(?:^|&)sha256=(?P<hex>[0-9a-fA-F]{64})(?:&|$)")
+_HASH_OPTION_RE = re.compile(r"--hash[=\s]+sha256:(?P<hex>[0-9a-fA-F]{64})")
+_REMOTE_RE = re.compile(r"(?:https?|file):", re.IGNORECASE)
+_VCS_RE = re.compile(r"(?:git|hg|svn|bzr)\+", re.IGNORECASE)
+_ENV_VAR_RE = re.compile(r"\$\{(?P<name>[A-Z0-9_]+)\}")  # what pip expands in files
+_BUILD_TAG_RE = re.compile(r"(\d+)(.*)")
+_LEGACY_BUILD_REQUIRES = ("setuptools>=40.8.0",)
+_TIMEOUT = 60
+_CHUNK = 1 << 20
+_MAX_MEMBER = 8 << 20  # larger pyproject.toml or METADATA members are not read
+
+# pip's requirements-file options that matter here, by every spelling.
+_SHORT = {"-r": "-r", "-c": "-c", "-i": "-i", "-f": "-f"}
+_LONG = {"--requirement": "-r", "--constraint": "-c", "--index-url": "-i",
+         "--extra-index-url": "--extra-index-url", "--find-links": "-f",
+         "--no-index": "--no-index", "--prefer-binary": "--prefer-binary",
+         "--no-binary": "--no-binary", "--only-binary": "--only-binary"}
+_FLAGS = {"--no-index", "--prefer-binary"}
+
+
+class FillError(Exception):
+    """Something that stops one requirement (or the whole run) from being filled."""
+
+
+@dataclass
+class Settings:
+    index_url: str = PYPI_SIMPLE
+    extra_index_urls: Sequence[str] = ()
+    find_links: Sequence[str] = ()
+    no_index: bool = False
+    all_files: bool = False
+    build_constraints: str | None = None
+    dry_run: bool = False
+
+
+def run(paths: Sequence[str], settings: Settings, out: IO[str] | None = None,
+        err: IO[str] | None = None) -> int:
+    """Fill the files; print what was added. 0 when every requirement that needs
+    a hash here got one, 1 otherwise."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    print(TRUST_NOTE, file=err)
+    workdir = tempfile.mkdtemp(prefix="peep-hook-fill-")
+    try:
+        filler = _Filler(settings, _Web(workdir), err)
+        return filler.run(paths, out)
+    except FillError as exc:
+        print(f"peep-hook fill: {exc}", file=err)
+        return 1
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+# -- pip's view of files, through its vendored packaging ---------------------------
+
+
+class _Packaging:
+    """pip's vendored ``packaging``: tags, markers and versions as pip sees them."""
+
+    def __init__(self) -> None:
+        try:
+            from pip._vendor.packaging import (
+                markers,
+                requirements,
+                specifiers,
+                tags,
+                version,
+            )
+        except ImportError as exc:
+            raise FillError(
+                "pip is not importable by this Python; fill chooses files with pip's "
+                "copy of packaging, so run it with the Python you deploy with") from exc
+        self.requirement: Any = requirements.Requirement
+        self.specifier_set: Any = specifiers.SpecifierSet
+        self.version: Any = version.Version
+        self.invalid_version: Any = version.InvalidVersion
+        self.invalid_specifier: Any = specifiers.InvalidSpecifier
+        self.invalid: tuple[type[Exception], ...] = (
+            requirements.InvalidRequirement, specifiers.InvalidSpecifier, markers.InvalidMarker)
+        try:  # pip's own list, which can differ from packaging's (pip 20.3 on 3.11)
+            from pip._internal.utils.compatibility_tags import get_supported
+
+            supported: Iterable[Any] = get_supported()
+        except (ImportError, AttributeError, TypeError):  # pip internals moved
+            supported = tags.sys_tags()
+        # Lower is better, as in pip's own preference order.
+        self.tag_rank = {str(tag): rank for rank, tag in enumerate(supported)}
+        self.python = ".".join(map(str, sys.version_info[:3]))
+
+    def parse(self, text: str) -> Any:
+        try:
+            return self.requirement(text)
+        except self.invalid as exc:
+            raise FillError(f"cannot read requirement {text!r}: {exc}") from None
+
+    def parse_version(self, text: str) -> Any | None:
+        try:
+            return self.version(text)
+        except self.invalid_version:
+            return None
+
+    def applies(self, marker: Any, extras: Iterable[str] = ("",)) -> bool:
+        if marker is None:
+            return True
+        try:
+            return any(marker.evaluate({"extra": extra}) for extra in extras)
+        except ValueError as exc:  # packaging's Undefined* errors
+            raise FillError(f"cannot evaluate marker '{marker}': {exc}") from None
+
+    def python_ok(self, requires_python: str | None) -> bool:
+        if not requires_python:
+            return True
+        try:
+            spec = self.specifier_set(requires_python)
+        except self.invalid_specifier:
+            return True  # pip ignores an invalid Requires-Python too
+        return bool(spec.contains(self.python, prereleases=True))
+
+
+@dataclass(frozen=True)
+class _File:
+    """One file of a project, as an index or find-links page lists it."""
+
+    url: str  # without fragment
+    filename: str
+    version_text: str
+    version: Any
+    tags: frozenset[str] | None  # a wheel's tags; None for an sdist
+    build_tag: tuple[Any, ...]
+    sha256: str | None  # as published in the link's fragment
+    requires_python: str | None
+    yanked: bool
+
+    @property
+    def is_wheel(self) -> bool:
+        return self.tags is not None
+
+
+@dataclass
+class _Download:
+    path: str
+    sha256: str
+    filename: str
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.base: str | None = None
+        self.anchors: list[dict[str, str | None]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "base" and self.base is None and values.get("href"):
+            self.base = values["href"]
+        elif tag == "a" and values.get("href"):
+            self.anchors.append(values)
+
+
+def _redact(url: str) -> str:
+    parts = urlsplit(url)
+    _, at, host = parts.netloc.rpartition("@")
+    if not at:
+        return url
+    return urlunsplit(parts._replace(netloc=f"****@{host}"))
+
+
+class _Web:
+    """Pages and downloads over urllib, with credentials from the URLs given."""
+
+    def __init__(self, workdir: str) -> None:
+        self.workdir = workdir
+        self._auth: dict[str, str] = {}  # host -> basic-auth token
+        self._downloads: dict[str, _Download] = {}
+
+    def _open(self, url: str, accept: str | None = None) -> Any:
+        parts = urlsplit(url)
+        userinfo, at, host = parts.netloc.rpartition("@")
+        if at:
+            user, _, password = userinfo.partition(":")
+            raw = f"{unquote(user)}:{unquote(password)}".encode()
+            self._auth[host] = base64.b64encode(raw).decode("ascii")
+            url = urlunsplit(parts._replace(netloc=host))
+        request = Request(url, headers={"User-Agent": f"peep-hook/{__version__} fill"})
+        if accept:
+            request.add_header("Accept", accept)
+        token = self._auth.get(host)
+        if token:  # never sent on to another host by a redirect
+            request.add_unredirected_header("Authorization", f"Basic {token}")
+        return urlopen(request, timeout=_TIMEOUT)
+
+    def page(self, url: str) -> tuple[str, str] | None:
+        """(final URL, text) of an index or find-links page; None if there is none."""
+        if url.lower().startswith("file:"):
+            path = url2pathname(urlsplit(url).path)
+            if os.path.isdir(path):
+                path = os.path.join(path, "index.html")
+                url = url.rstrip("/") + "/index.html"
+            if not os.path.isfile(path):
+                return None
+        try:
+            with self._open(url, accept="text/html") as response:
+                body = response.read()
+                final = response.geturl()
+                charset = response.headers.get_content_charset() if response.headers else None
+        except HTTPError as exc:
+            if exc.code in (404, 410):
+                return None
+            raise FillError(f"cannot read {_redact(url)}: HTTP {exc.code} {exc.reason}") from None
+        except (URLError, OSError, ValueError) as exc:
+            raise FillError(f"cannot read {_redact(url)}: {_reason(exc)}") from None
+        return final, body.decode(charset or "utf-8", errors="replace")
+
+    def download(self, url: str) -> _Download:
+        cached = self._downloads.get(url)
+        if cached is not None:
+            return cached
+        filename = unquote(posixpath.basename(urlsplit(url).path)) or "archive"
+        safe = re.sub(r"[^A-Za-z0-9._+-]", "_", filename)
+        path = os.path.join(self.workdir, f"{len(self._downloads)}-{safe}")
+        digest = hashlib.sha256()
+        try:
+            with self._open(url) as response, open(path, "wb") as f:
+                for chunk in iter(lambda: response.read(_CHUNK), b""):
+                    digest.update(chunk)
+                    f.write(chunk)
+        except HTTPError as exc:
+            raise FillError(f"cannot download {_redact(url)}: HTTP {exc.code} {exc.reason}") \
+                from None
+        except (URLError, OSError, ValueError) as exc:
+            raise FillError(f"cannot download {_redact(url)}: {_reason(exc)}") from None
+        if digest.hexdigest() == EMPTY_SHA256_HEX:
+            raise FillError(f"{_redact(url)} is empty (a truncated download?)")
+        result = _Download(path, digest.hexdigest(), filename)
+        self._downloads[url] = result
+        return result
+
+
+def _reason(exc: BaseException) -> str:
+    reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or exc
+    return str(reason)
+
+
+@dataclass
+class _Scope:
+    """Where files come from and which kinds pip may use: pip's options, in order."""
+
+    index_urls: list[str]
+    find_links: list[str]
+    no_index: bool = False
+    prefer_binary: bool = False
+    no_binary: set[str] = field(default_factory=set)
+    only_binary: set[str] = field(default_factory=set)
+
+    def format_option(self, option: str, value: str) -> None:
+        # pip's FormatControl.handle_mutual_excludes.
+        target, other = ((self.no_binary, self.only_binary) if option == "--no-binary"
+                         else (self.only_binary, self.no_binary))
+        for name in value.split(","):
+            if name == ":all:":
+                target.clear()
+                other.clear()
+                target.add(":all:")
+            elif name == ":none:":
+                target.clear()
+            elif name:
+                key = normalize(name)
+                other.discard(key)
+                target.add(key)
+
+    def allows(self, key: str, is_wheel: bool) -> bool:
+        # pip's FormatControl.get_allowed_formats.
+        if key in self.only_binary:
+            return is_wheel
+        if key in self.no_binary:
+            return not is_wheel
+        if ":all:" in self.only_binary:
+            return is_wheel
+        if ":all:" in self.no_binary:
+            return not is_wheel
+        return True
+
+    def describe(self) -> str:
+        sources = [_redact(u) for u in self.index_urls] + [_redact(u) for u in self.find_links]
+        return ", ".join(sources) or "no index (--no-index and no --find-links)"
+
+
+class _Finder:
+    """The files of a project on every index and find-links location, and pip's choice."""
+
+    def __init__(self, scope: _Scope, web: _Web, pkg: _Packaging) -> None:
+        self.scope, self.web, self.pkg = scope, web, pkg
+        self._files: dict[str, list[_File]] = {}
+
+    def files(self, name: str) -> list[_File]:
+        key = normalize(name)
+        if key not in self._files:
+            found: dict[str, _File] = {}
+            for page_url in self._pages(key):
+                page = self.web.page(page_url)
+                if page is not None:
+                    for f in self._parse(key, *page):
+                        found.setdefault(f.url, f)
+            for location in self.scope.find_links:
+                for f in self._find_links(key, location):
+                    found.setdefault(f.url, f)
+            self._files[key] = list(found.values())
+        return self._files[key]
+
+    def _pages(self, key: str) -> list[str]:
+        return [f"{url.rstrip('/')}/{quote(key)}/" for url in self.scope.index_urls]
+
+    def _find_links(self, key: str, location: str) -> list[_File]:
+        if not _REMOTE_RE.match(location):
+            path = os.path.abspath(location)
+            if os.path.isdir(path):
+                links = "".join(f'<a href="{quote(n)}">{n}</a>' for n in sorted(os.listdir(path)))
+                base = pathlib.Path(path).as_uri().rstrip("/") + "/"
+                return self._parse(key, base, links)
+            location = pathlib.Path(path).as_uri()
+        page = self.web.page(location)
+        return self._parse(key, *page) if page is not None else []
+
+    def _parse(self, key: str, page_url: str, text: str) -> list[_File]:
+        parser = _Links()
+        parser.feed(text)
+        base = urljoin(page_url, parser.base) if parser.base else page_url
+        result = []
+        for anchor in parser.anchors:
+            f = self._file(key, urljoin(base, anchor["href"] or ""), anchor)
+            if f is not None:
+                result.append(f)
+        return result
+
+    def _file(self, key: str, url: str, anchor: dict[str, str | None]) -> _File | None:
+        parts = urlsplit(url)
+        filename = unquote(posixpath.basename(parts.path))
+        published = _SHA256_FRAGMENT_RE.search(parts.fragment)
+        tags: frozenset[str] | None = None
+        build_tag: tuple[Any, ...] = ()
+        wheel = _WHEEL_RE.fullmatch(filename)
+        if wheel is not None:
+            if normalize(wheel["name"]) != key:
+                return None
+            version_text = wheel["version"]
+            tags = frozenset(f"{py}-{abi}-{plat}".lower()
+                             for py in wheel["py"].split(".")
+                             for abi in wheel["abi"].split(".")
+                             for plat in wheel["platform"].split("."))
+            if wheel["build"]:
+                number, rest = _BUILD_TAG_RE.fullmatch(wheel["build"]).groups()  # type: ignore[union-attr]
+                build_tag = (int(number), rest)
+        else:
+            extension = next((e for e in _SDIST_EXTENSIONS if filename.lower().endswith(e)), None)
+            found = _sdist_version(filename[: -len(extension)], key) if extension else None
+            if found is None:
+                return None
+            version_text = found
+        version = self.pkg.parse_version(version_text)
+        if version is None:
+            return None
+        return _File(
+            url=urlunsplit(parts._replace(fragment="")), filename=filename,
+            version_text=version_text, version=version, tags=tags, build_tag=build_tag,
+            sha256=published["hex"].lower() if published else None,
+            requires_python=anchor.get("data-requires-python"),
+            yanked="data-yanked" in anchor,
+        )
+
+    def usable(self, f: _File, key: str) -> bool:
+        """Whether pip would consider this file here at all."""
+        if not self.scope.allows(key, f.is_wheel) or not self.pkg.python_ok(f.requires_python):
+            return False
+        return f.tags is None or any(tag in self.pkg.tag_rank for tag in f.tags)
+
+    def best(self, files: Sequence[_File], key: str,
+             allowed: Iterable[str] = ()) -> _File | None:
+        """The file pip would pick among these (its CandidateEvaluator's sort key)."""
+        allowed = set(allowed)
+        rank, worst = self.pkg.tag_rank, len(self.pkg.tag_rank)
+
+        def sort_key(f: _File) -> tuple[Any, ...]:
+            if f.tags is not None:
+                priority = -min(rank[t] for t in f.tags if t in rank)
+            else:
+                priority = -worst
+            return (f.sha256 in allowed, not f.yanked, self.scope.prefer_binary and f.is_wheel,
+                    f.version, priority, f.build_tag)
+
+        usable = [f for f in files if self.usable(f, key)]
+        return max(usable, key=sort_key) if usable else None
+
+
+def _sdist_version(stem: str, key: str) -> str | None:
+    for index, char in enumerate(stem):
+        if char == "-" and normalize(stem[:index]) == key:
+            return stem[index + 1:] or None
+    return None
+
+
+# -- the files being filled ------------------------------------------------------
+
+
+class _ReqFile:
+    """A requirements file's text, and the lines to add to it."""
+
+    def __init__(self, path: str, bom: bytes, encoding: str, text: str, exists: bool) -> None:
+        self.path, self.bom, self.encoding, self.exists = path, bom, encoding, exists
+        self.text = text
+        self.lines = text.splitlines(keepends=True)  # as pip and reqfile.scan split them
+        self.hashes = scan(text)
+        self.inserts: dict[int, list[str]] = {}  # line number -> hash values above it
+        self.appended: list[list[str]] = []  # whole blocks, after the last line
+
+    @classmethod
+    def read(cls, path: str) -> _ReqFile:
+        with open(path, "rb") as f:
+            data = f.read()
+        for bom, encoding in _BOMS:
+            if data.startswith(bom):
+                return cls(path, bom, encoding, data[len(bom):].decode(encoding), True)
+        try:
+            return cls(path, b"", "utf-8", data.decode("utf-8"), True)
+        except UnicodeDecodeError as exc:
+            raise ValueError(f"not UTF-8 text (byte {exc.start})") from None
+
+    @classmethod
+    def new(cls, path: str) -> _ReqFile:
+        return cls(path, b"", "utf-8", "", False)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.inserts or self.appended)
+
+    def _ending(self, line: str) -> str:
+        for ending in ("\r\n", "\n", "\r"):
+            if line.endswith(ending):
+                return ending
+        for other in self.lines:
+            for ending in ("\r\n", "\n", "\r"):
+                if other.endswith(ending):
+                    return ending
+        return "\n"
+
+    def trailing_orphans(self) -> list[int]:
+        """Hash lines after the last requirement: a block appended would adopt them."""
+        last = max((ll.lineno + len(ll.lines) - 1 for ll in logical_lines(self.text)), default=0)
+        return [h.lineno for h in self.hashes.orphans if h.lineno > last]
+
+    def render(self) -> tuple[str, dict[int, int], list[int]]:
+        """The new text, where each old line went, and each appended requirement's line."""
+        out: list[str] = []
+        moved: dict[int, int] = {}
+        for lineno, line in enumerate(self.lines, start=1):
+            values = self.inserts.get(lineno, ())
+            if values:
+                indent = line[: len(line) - len(line.lstrip(" \t"))]
+                out.extend(f"{indent}# sha256: {v}{self._ending(line)}" for v in values)
+            moved[lineno] = len(out) + 1
+            out.append(line)
+        placed = []
+        if self.appended:
+            ending = self._ending(out[-1] if out else "")
+            if out and out[-1] == out[-1].rstrip("\r\n"):
+                out[-1] += ending  # the last line had no line break
+            for block in self.appended:
+                if out and out[-1].strip():
+                    out.append(ending)  # a blank line between blocks, for the reader
+                out.extend(line + ending for line in block)
+                placed.append(len(out))
+        return "".join(out), moved, placed
+
+    def write(self) -> None:
+        data = self.bom + self.render()[0].encode(self.encoding)
+        target = os.path.realpath(self.path)
+        if not self.exists:
+            with open(target, "xb") as f:
+                f.write(data)
+            return
+        fd, temporary = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".peep-hook-fill-")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            shutil.copymode(target, temporary)
+            os.replace(temporary, target)
+        except BaseException:
+            os.unlink(temporary)
+            raise
+
+
+@dataclass
+class _Entry:
+    """A requirement or constraint line, and what fill learnt of it."""
+
+    file: _ReqFile
+    lineno: int
+    text: str
+    kind: str
+    chosen: _File | None = None  # what pip would install here (for build dependencies)
+    chosen_download: _Download | None = None
+    allowed: set[str] = field(default_factory=set)  # hex hashes it has, or gets
+
+    @property
+    def where(self) -> tuple[_ReqFile, int]:
+        return self.file, self.lineno
+
+
+@dataclass
+class _Pin:
+    name: str
+    version: str
+    entry: _Entry | None  # the line in the files; None for a new build pin
+    hexes: list[tuple[str, str, str]] = field(default_factory=list)  # (hex, file, how)
+    chosen: _File | None = None
+    download: _Download | None = None
+    needed_by: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Added:
+    file: _ReqFile
+    lineno: int  # old line number; 0 for an appended block
+    block: int  # index into file.appended; -1 for an insertion
+    display: str
+    hashes: list[tuple[str, str, str]]  # (hex, file name, how it was hashed)
+
+
+_Where = Union["tuple[_ReqFile, int]", str]  # a line of a file, or a plain label
+
+
+class _Filler:
+    def __init__(self, settings: Settings, web: _Web, err: IO[str]) -> None:
+        self.settings, self.web, self.err = settings, web, err
+        self.pkg = _Packaging()
+        index_urls = [] if settings.no_index else [settings.index_url, *settings.extra_index_urls]
+        self.scope = _Scope(index_urls=index_urls, find_links=list(settings.find_links),
+                            no_index=settings.no_index)
+        self.finder = _Finder(self.scope, web, self.pkg)
+        self.files: dict[str, _ReqFile] = {}
+        self.entries: list[_Entry] = []
+        self.pins: dict[str, _Pin] = {}  # pinned in the files, for build dependencies
+        self.added: list[_Added] = []
+        self.failures = 0
+        # Printed at the end, with line numbers of the files as written.
+        self.messages: list[tuple[_Where, str]] = []
+
+    # -- reporting
+
+    def fail(self, where: _Where, message: str) -> None:
+        self.failures += 1
+        self.messages.append((where, message))
+
+    def note(self, where: _Where, message: str) -> None:
+        self.messages.append((where, f"note: {message}"))
+
+    # -- the run
+
+    def run(self, paths: Sequence[str], out: IO[str]) -> int:
+        for path in paths:
+            self.visit(path, REQUIREMENTS, None)
+        build_file = self.settings.build_constraints
+        if build_file and os.path.exists(build_file):
+            self.visit(build_file, CONSTRAINTS, None)
+        for entry in self.entries:
+            try:
+                self.fill(entry)
+            except FillError as exc:
+                self.fail(entry.where, str(exc))
+        if build_file:
+            self.build_dependencies(build_file)
+        changed = [f for f in self.files.values() if f.changed]
+        if not self.settings.dry_run:
+            for f in changed:
+                try:
+                    f.write()
+                except OSError as exc:
+                    self.fail(f.path, f"cannot write: {_reason(exc)}")
+        self.report(out, changed)
+        return 1 if self.failures else 0
+
+    def report(self, out: IO[str], changed: list[_ReqFile]) -> None:
+        layout = {id(f): f.render() for f in changed}
+        for where, message in self.messages:
+            if isinstance(where, tuple):
+                f, lineno = where
+                lineno = layout[id(f)][1].get(lineno, lineno) if id(f) in layout else lineno
+                where = f"{f.path}:{lineno}"
+            print(f"{where}: {message}", file=self.err)
+        for added in self.added:
+            _, moved, placed = layout[id(added.file)]
+            line = moved[added.lineno] if added.block < 0 else placed[added.block]
+            print(f"{added.file.path}:{line}: {added.display}", file=out)
+            for hex_digest, filename, how in added.hashes:
+                print(f"    # sha256: {hex_to_peep(hex_digest)}  {filename} ({how})", file=out)
+        count = sum(len(a.hashes) for a in self.added)
+        summary = (f"peep-hook fill: {_plural(count, 'hash')} added for "
+                   f"{_plural(len(self.added), 'requirement')} in {_plural(len(changed), 'file')}")
+        if self.settings.dry_run:
+            summary += " (dry run: nothing written)"
+        if self.failures:
+            summary += f"; {_plural(self.failures, 'problem')} (see above)"
+        print(summary, file=out)
+
+    # -- reading files
+
+    def visit(self, path: str, kind: str, origin: _Where | None) -> None:
+        real = os.path.realpath(path)
+        if real in self.files:
+            return
+        try:
+            f = _ReqFile.read(path)
+        except (OSError, ValueError) as exc:
+            if origin is None:
+                self.fail(path, f"cannot read: {_reason(exc)}")
+            else:
+                self.fail(origin, f"cannot read {path}: {_reason(exc)}")
+            return
+        self.files[real] = f
+        for logical in logical_lines(f.text):
+            text = _expand(logical.text)
+            if not text:
+                continue
+            if logical.is_option:
+                self.option(f, logical.lineno, text)
+            else:
+                self.entries.append(_Entry(f, logical.lineno, text, kind))
+
+    def option(self, f: _ReqFile, lineno: int, text: str) -> None:
+        scope = self.scope
+        try:
+            tokens = shlex.split(text)
+        except ValueError as exc:
+            self.fail((f, lineno), f"cannot read option line: {exc}")
+            return
+        for option, value in _options(tokens):
+            # In the order pip's handle_option applies them.
+            if option in ("-r", "-c"):
+                self.include(f, lineno, value, REQUIREMENTS if option == "-r" else CONSTRAINTS)
+            elif option == "--no-index":
+                scope.no_index, scope.index_urls = True, []
+            elif option == "-i" and not scope.no_index:
+                scope.index_urls = [value]
+            elif option == "--extra-index-url" and not scope.no_index:
+                scope.index_urls.append(value)
+            elif option == "-f":
+                beside = os.path.join(os.path.dirname(f.path), value)
+                scope.find_links.append(beside if os.path.exists(beside) else value)
+            elif option == "--prefer-binary":
+                scope.prefer_binary = True
+            elif option in ("--no-binary", "--only-binary"):
+                scope.format_option(option, value)
+
+    def include(self, f: _ReqFile, lineno: int, target: str, kind: str) -> None:
+        if _REMOTE_RE.match(target):
+            self.note((f, lineno), f"not following {_redact(target)}: fill edits local files only")
+            return
+        path = os.path.normpath(os.path.join(os.path.dirname(f.path), target))
+        self.visit(path, kind, (f, lineno))
+
+    # -- filling one line
+
+    def fill(self, entry: _Entry) -> None:
+        req = parse_requirement(entry.text)
+        if req is None:
+            raise FillError(f"cannot read a requirement from {entry.text!r}")
+        block = entry.file.hashes.hashes_for(entry.lineno)
+        if any(h.hex is None for h in block):
+            raise FillError(f"{req.display} has a malformed hash line; left as it is "
+                            "('peep-hook check' says more)")
+        entry.allowed = {h.hex for h in block if h.hex is not None}
+        entry.allowed.update(m["hex"].lower() for m in _HASH_OPTION_RE.finditer(req.options))
+        hashed = bool(block) or "--hash" in req.options
+        if req.editable:
+            message = f"{req.display} is editable: pip cannot hash-check it; not filled"
+            if entry.kind == CONSTRAINTS:
+                self.note(entry.where, message)
+            else:
+                raise FillError(message)
+            return
+        args = _break_args_options(entry.text)[0].strip()
+        if req.direct:
+            self.fill_direct(entry, args, hashed)
+        else:
+            self.fill_named(entry, args, hashed)
+
+    def fill_named(self, entry: _Entry, args: str, hashed: bool) -> None:
+        req = self.pkg.parse(args)
+        key = normalize(req.name)
+        specs = list(req.specifier)
+        pinned = (len(specs) == 1 and specs[0].operator in ("==", "===")
+                  and not specs[0].version.endswith(".*"))
+        display = f"{req.name}{req.specifier}"
+        applies = self.pkg.applies(req.marker)
+        if not pinned:
+            if entry.kind == CONSTRAINTS:
+                self.note(entry.where, f"{display or req.name}: a constraint not pinned with "
+                          "==; it needs no hash, left as it is")
+                return
+            raise FillError(f"{display or req.name} is not pinned with ==: fill hashes "
+                            "name==version requirements only; not filled")
+        if not applies and not self.settings.all_files:
+            self.note(entry.where, f"{display}: its marker excludes this Python, so pip "
+                      "installs nothing for it here; not filled (--all-files fills it)")
+            return
+        if applies:
+            self.pins.setdefault(key, _Pin(req.name, specs[0].version, entry))
+        if hashed and not self.settings.build_constraints:
+            return  # nothing to fill, nothing to learn: no network at all
+        files = [f for f in self.finder.files(req.name)
+                 if req.specifier.contains(f.version_text, prereleases=True)]
+        if not files:
+            if hashed:
+                return
+            raise FillError(f"{display}: no file of this release on {self.scope.describe()}")
+        if hashed:
+            entry.chosen = self.finder.best(files, key, entry.allowed) if applies else None
+            return
+        if self.settings.all_files:
+            hashes = self.all_hashes(files)
+            entry.allowed.update(h for h, _, _ in hashes)
+            if applies:
+                entry.chosen = self.finder.best(files, key, entry.allowed)
+        else:
+            best = self.finder.best(files, key)
+            if best is None:
+                names = ", ".join(sorted(f.filename for f in files))
+                raise FillError(f"{display}: no file of this release installs on this Python "
+                                f"({names})")
+            download = self.fetch(best)
+            entry.chosen, entry.chosen_download = best, download
+            entry.allowed.add(download.sha256)
+            hashes = [(download.sha256, best.filename, "downloaded" + _yanked(best))]
+        self.add(entry, display, hashes)
+
+    def fill_direct(self, entry: _Entry, args: str, hashed: bool) -> None:
+        if re.match(r"[A-Za-z0-9._-]+\s*(?:\[[^\]]*\])?\s*@", args):
+            req = self.pkg.parse(args)
+            url, marker = req.url, req.marker
+        else:
+            # A bare URL or path; a marker after it needs whitespace before the ';'.
+            target, *marker_text = re.split(r"\s;", args, maxsplit=1)
+            url = target.strip()
+            marker = self.pkg.parse(f"x; {marker_text[0]}").marker if marker_text else None
+        display = _redact(url)
+        if not self.pkg.applies(marker) and not self.settings.all_files:
+            self.note(entry.where, f"{display}: its marker excludes this Python; not filled")
+            return
+        if _VCS_RE.match(url):
+            raise FillError(f"{display} is a VCS URL: there is no archive to hash; not filled")
+        location = urlunsplit(urlsplit(url)._replace(fragment=""))
+        if not _REMOTE_RE.match(location):
+            path = os.path.abspath(location)  # pip reads a path relative to the working directory
+            if os.path.isdir(path):
+                raise FillError(f"{display} is a directory: pip cannot hash-check it; not filled")
+            if not os.path.isfile(path):
+                raise FillError(f"{display}: no such file")
+            location = pathlib.Path(path).as_uri()
+        if hashed and not self.settings.build_constraints:
+            return
+        download = self.web.download(location)
+        if hashed:
+            if download.sha256 not in entry.allowed:
+                self.note(entry.where, f"{display}: its archive does not match the hashes "
+                          "given; build dependencies not followed")
+                return
+        else:
+            self.add(entry, display, [(download.sha256, download.filename, "downloaded")])
+            entry.allowed.add(download.sha256)
+        if _WHEEL_RE.fullmatch(download.filename) is None:
+            version = self.pkg.parse_version("0")
+            entry.chosen = _File(location, download.filename, "0", version, None, (),
+                                 download.sha256, None, False)
+            entry.chosen_download = download
+
+    def add(self, entry: _Entry, display: str, hashes: list[tuple[str, str, str]]) -> None:
+        unique = list({h[0]: h for h in hashes}.values())
+        entry.file.inserts[entry.lineno] = [hex_to_peep(h) for h, _, _ in unique]
+        self.added.append(_Added(entry.file, entry.lineno, -1, display, unique))
+
+    def fetch(self, f: _File) -> _Download:
+        """Download a file; its hash must be the one the index published, if any."""
+        download = self.web.download(f.url)
+        if f.sha256 is not None and f.sha256 != download.sha256:
+            raise FillError(f"{f.filename}: the index publishes sha256={f.sha256} but served "
+                            f"an archive with sha256={download.sha256}; not filled")
+        return download
+
+    def all_hashes(self, files: Sequence[_File]) -> list[tuple[str, str, str]]:
+        result = []
+        for f in sorted(files, key=lambda f: f.filename):
+            if f.sha256 is not None:
+                result.append((f.sha256, f.filename, "published by the index" + _yanked(f)))
+            else:
+                result.append((self.fetch(f).sha256, f.filename, "downloaded" + _yanked(f)))
+        return result
+
+    # -- build dependencies
+
+    def build_dependencies(self, path: str) -> None:
+        queue: deque[tuple[str, tuple[str, ...], str]] = deque()
+        sdists = 0
+        for entry in self.entries:
+            if entry.chosen is None or entry.chosen.is_wheel:
+                continue
+            sdists += 1
+            label = _label(entry)
+            try:
+                download = entry.chosen_download or self.fetch(entry.chosen)
+                if download.sha256 not in entry.allowed:
+                    self.note(entry.where, f"{label}: pip would choose {entry.chosen.filename}, "
+                              "which matches none of its hashes; its build is not followed")
+                    continue
+                requires = self.build_requires(download)
+            except FillError as exc:
+                self.fail(entry.where, f"{label}: {exc}")
+                continue
+            queue.extend((r, ("",), label) for r in requires)
+        real = os.path.realpath(path)
+        target = self.files.get(real)
+        if not queue:
+            self.note(path, "no build dependencies to pin: " + (
+                "the sdists need none" if sdists else "no sdist is built here"))
+            return
+        if target is None:
+            target = self.files[real] = _ReqFile.new(path)
+        new = self.resolve(queue)
+        if not new:
+            return
+        orphans = target.trailing_orphans()
+        if orphans:
+            self.fail((target, orphans[0]), "hash lines at the end of the file belong to "
+                      "nothing, and would be taken by the blocks fill appends; remove them "
+                      "first (build dependencies not written)")
+            return
+        for pin in new:
+            lines = [f"# build dependency of {', '.join(pin.needed_by)}"]
+            lines += [f"# sha256: {hex_to_peep(h)}" for h, _, _ in pin.hexes]
+            lines.append(f"{pin.name}=={pin.version}")
+            target.appended.append(lines)
+            display = f"{pin.name}=={pin.version} (build dependency of {', '.join(pin.needed_by)})"
+            self.added.append(_Added(target, 0, len(target.appended) - 1, display, pin.hexes))
+
+    def resolve(self, queue: deque[tuple[str, tuple[str, ...], str]]) -> list[_Pin]:
+        """Pin every build dependency and its dependencies; return the new pins."""
+        resolved: dict[str, _Pin] = {}
+        new: list[_Pin] = []
+        followed: set[tuple[str, str]] = set()
+        failed: set[str] = set()  # reported once
+        while queue:
+            text, extras, label = queue.popleft()
+            try:
+                req = self.pkg.parse(text)
+                if not self.pkg.applies(req.marker, extras):
+                    continue
+                key = normalize(req.name)
+                pin = resolved.get(key)
+                if key in failed:
+                    continue
+                if pin is None:
+                    failed.add(key)
+                    pin = self.pin_build_dependency(req, label)
+                    failed.discard(key)
+                    resolved[key] = pin
+                    if pin.entry is None:
+                        new.append(pin)
+                if not req.specifier.contains(pin.version, prereleases=True):
+                    if pin.entry is not None:
+                        self.fail(pin.entry.where, f"{pin.name}=={pin.version} is pinned here, "
+                                  f"but building {label} needs {req}")
+                    else:
+                        self.fail(label, f"building it needs {req}, but {pin.name}=="
+                                  f"{pin.version} was chosen for {', '.join(pin.needed_by)} "
+                                  "(fill does not backtrack: pin one version that suits "
+                                  "both in a file)")
+                    continue
+                if label not in pin.needed_by:
+                    pin.needed_by.append(label)
+                for extra in ("", *sorted(req.extras)):
+                    if (key, extra) not in followed:
+                        followed.add((key, extra))
+                        queue.extend((dep, (extra,), label)
+                                     for dep in self.dependencies(pin, extra, label))
+            except FillError as exc:
+                self.fail(label, f"build dependency {text}: {exc}")
+        return new
+
+    def pin_build_dependency(self, req: Any, label: str) -> _Pin:
+        key = normalize(req.name)
+        pinned = self.pins.get(key)
+        if pinned is not None and pinned.entry is not None:
+            pinned.chosen = pinned.entry.chosen
+            pinned.download = pinned.entry.chosen_download
+            return pinned
+        files = self.finder.files(req.name)
+        by_version: dict[Any, list[_File]] = {}
+        for f in files:
+            if not f.yanked and self.finder.usable(f, key):
+                by_version.setdefault(f.version, []).append(f)
+        texts = {str(v): v for v in by_version}
+        matching = [texts[t] for t in req.specifier.filter(list(texts))]
+        if not files:
+            raise FillError(f"not found on {self.scope.describe()}")
+        if not matching:
+            raise FillError("no version that satisfies it installs on this Python (files on "
+                            f"{self.scope.describe()}: {_plural(len(files), 'file')})")
+        version = max(matching)
+        candidates = by_version[version]
+        best = self.finder.best(candidates, key)
+        assert best is not None  # every candidate is usable
+        download = self.fetch(best)
+        if self.settings.all_files:
+            release = [f for f in files if f.version == version]
+            hexes = self.all_hashes(release)
+        else:
+            hexes = [(download.sha256, best.filename, "downloaded")]
+        return _Pin(req.name, best.version_text, None, hexes, best, download)
+
+    def dependencies(self, pin: _Pin, extra: str, label: str) -> list[str]:
+        """What installing the pinned archive needs: Requires-Dist of a wheel; for an
+        sdist, its build requirements and (when reliable) its PKG-INFO's Requires-Dist."""
+        if pin.chosen is None:
+            where = pin.entry.where if pin.entry else label
+            self.note(where, f"{pin.name}=={pin.version}: no archive of it was found for this "
+                      "Python; its dependencies are not followed")
+            return []
+        download = pin.download or self.fetch(pin.chosen)
+        pin.download = download
+        if pin.chosen.is_wheel:
+            metadata = _wheel_metadata(download.path, normalize(pin.name))
+            return metadata.get_all("Requires-Dist") or []
+        requires = self.build_requires(download) if extra == "" else []
+        metadata = _sdist_pkg_info(download.path)
+        version = self.pkg.parse_version(metadata.get("Metadata-Version", "") or "")
+        dynamic = {d.lower() for d in metadata.get_all("Dynamic") or []}
+        if version is None or version < self.pkg.version("2.2") or "requires-dist" in dynamic:
+            self.note(label, f"{pin.name}=={pin.version} is an sdist whose dependencies are "
+                      "not known without building it; if pip asks for more hashes, add the "
+                      "blocks it prints")
+            return requires
+        return requires + (metadata.get_all("Requires-Dist") or [])
+
+    def build_requires(self, download: _Download) -> list[str]:
+        text = _sdist_member(download.path, download.filename, "pyproject.toml")
+        build = _toml(text).get("build-system") if text is not None else None
+        if build is None:  # pip's legacy default
+            requires = list(_LEGACY_BUILD_REQUIRES)
+            backend = None
+        else:
+            requires = build.get("requires")
+            if not isinstance(requires, list) or not all(isinstance(r, str) for r in requires):
+                raise FillError(f"{download.filename}: [build-system] requires is missing or "
+                                "not a list of strings (pip refuses it too)")
+            backend = build.get("build-backend")
+        if backend is None or str(backend).startswith("setuptools.build_meta"):
+            names = {normalize(re.split(r"[^A-Za-z0-9._-]", r.strip(), maxsplit=1)[0])
+                     for r in requires}
+            if "wheel" not in names:
+                requires.append("wheel")
+        return requires
+
+
+# -- small readers ---------------------------------------------------------------
+
+
+def _options(tokens: list[str]) -> Iterator[tuple[str, str]]:
+    """(canonical option, value) for the options fill cares about, as optparse reads them."""
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        index += 1
+        if token.startswith("--"):
+            name, equals, value = token.partition("=")
+            option = _LONG.get(name)
+            if option is None:
+                continue
+            if option in _FLAGS:
+                yield option, ""
+                continue
+        elif token.startswith("-") and token[:2] in _SHORT:
+            option, value, equals = _SHORT[token[:2]], token[2:], "=" if token[2:] else ""
+        else:
+            continue
+        if not equals:
+            if index >= len(tokens):
+                continue
+            value = tokens[index]
+            index += 1
+        yield option, _expand(value)
+
+
+def _expand(text: str) -> str:
+    return _ENV_VAR_RE.sub(lambda m: os.environ.get(m["name"], m.group()), text)
+
+
+def _label(entry: _Entry) -> str:
+    args = _break_args_options(entry.text)[0].split(";")[0].strip()
+    return _redact(args)
+
+
+def _yanked(f: _File) -> str:
+    return ", yanked on the index" if f.yanked else ""
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else ('es' if noun.endswith('sh') else 's')}"
+
+
+def _sdist_member(path: str, filename: str, name: str) -> str | None:
+    """A top-level member of an sdist (``<dir>/<name>``), read without extracting."""
+    def wanted(member: str) -> bool:
+        parts = member.strip("/").split("/")
+        return len(parts) == 2 and parts[1] == name
+
+    try:
+        if filename.lower().endswith(".zip"):
+            with zipfile.ZipFile(path) as zf:
+                for info in zf.infolist():
+                    if wanted(info.filename):
+                        _check_size(info.file_size, name)
+                        return zf.read(info).decode("utf-8")
+            return None
+        with tarfile.open(path, "r:*") as tf:
+            for member in tf:
+                if member.isfile() and wanted(member.name):
+                    _check_size(member.size, name)
+                    extracted = tf.extractfile(member)
+                    return extracted.read().decode("utf-8") if extracted else None
+    except (tarfile.TarError, zipfile.BadZipFile, OSError, EOFError, UnicodeDecodeError) as exc:
+        raise FillError(f"cannot read {name} in {filename}: {exc}") from None
+    return None
+
+
+def _check_size(size: int, name: str) -> None:
+    if size > _MAX_MEMBER:
+        raise FillError(f"{name} is {size} bytes; not read")
+
+
+def _sdist_pkg_info(path: str) -> Message:
+    text = _sdist_member(path, os.path.basename(path), "PKG-INFO") or ""
+    return email.parser.HeaderParser().parsestr(text)
+
+
+def _wheel_metadata(path: str, key: str) -> Message:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = [n for n in zf.namelist()
+                     if n.count("/") == 1 and n.endswith(".dist-info/METADATA")]
+            names.sort(key=lambda n: normalize(n.split("-")[0]) != key)
+            if not names:
+                raise FillError(f"{os.path.basename(path)} has no .dist-info/METADATA")
+            _check_size(zf.getinfo(names[0]).file_size, "METADATA")
+            text = zf.read(names[0]).decode("utf-8", errors="replace")
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise FillError(f"cannot read {os.path.basename(path)}: {exc}") from None
+    return email.parser.HeaderParser().parsestr(text)
+
+
+def _toml(text: str) -> dict[str, Any]:
+    """Parse TOML with what this Python has: tomllib (3.11+), or pip's vendored
+    tomli (pip 21.2+) or toml (older pips)."""
+    for module_name in ("tomllib", "pip._vendor.tomli", "pip._vendor.toml"):
+        try:
+            module: Any = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        try:
+            data = module.loads(text)
+        except ValueError as exc:  # both decoders' errors are ValueErrors
+            raise FillError(f"pyproject.toml is not valid TOML: {exc}") from None
+        return data if isinstance(data, dict) else {}
+    raise FillError("no TOML parser (tomllib, or pip's tomli or toml) to read pyproject.toml")
+

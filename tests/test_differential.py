@@ -1,0 +1,140 @@
+"""Never weaker than pip: hooked pip against pip's own hash-checking mode.
+
+Each case of a generated corpus of hostile inputs (tests/_support/corpus.py:
+directories posing as archives, URL fragments of every algorithm, names
+spelled differently and repeated, extras, markers, URL and path forms,
+dependencies and build dependencies, nested requirements and constraints
+files) runs twice on the pip under test: unhooked, with ``--require-hashes``
+and the hashes in pip's form; hooked, with the same hashes as peep comments.
+
+Wherever unhooked pip refuses, hooked pip must refuse too: exit 1, nothing
+installed or saved, no code of any archive run. The only exceptions are the
+cases in ALLOWED, each with its reason. A case may also carry peep-hook's own
+policy, stricter than pip: refuse (a weak fragment, a directory nobody named,
+a build dependency pip never checks) or accept (a control proving that the
+case's set-up works at all).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from tests._support.corpus import Case, Scenario, World, corpus, materialise
+from tests._support.venvs import Result, Venv
+
+# Where hooked pip may accept what pip's --require-hashes refuses, and why.
+# Never list a case here to get green: a case that is not a deliberate,
+# documented difference is a hole.
+ALLOWED = {
+    "dirlink-user-named-path-line":
+        "a source tree the user named on a path line is the user's own code, not "
+        "something fetched (README, Your own source trees); pip cannot hash a directory",
+    "dirlink-user-named-editable":
+        "`-e ./project`: the user's own checkout, as above; pip refuses every editable "
+        "in hash-checking mode",
+    "deps-dependency-constraints-right":
+        "a hash given in a constraints file counts on every pip (README, Dependencies); "
+        "pip counts constraint-file hashes only from 26.1. The archive is still "
+        "checked against that hash",
+}
+
+CORPUS = corpus()
+
+
+@dataclass
+class Outcome:
+    result: Result
+    installed: list[str]  # new entries in site-packages
+    saved: list[str]  # files left in -d / -w
+    ran: list[str]  # markers: whose archive code ran
+
+    @property
+    def refused(self) -> bool:
+        """Refused as pip means it: a non-zero exit."""
+        return self.result.returncode != 0
+
+    @property
+    def refused_cleanly(self) -> bool:
+        """Refused as peep-hook must: exit 1, no traceback, nothing installed,
+        nothing saved, no archive code run."""
+        return (self.result.returncode == 1 and "Traceback" not in self.result.output
+                and not self.installed and not self.saved and not self.ran)
+
+    def __str__(self) -> str:
+        def tail(text: str) -> str:
+            return "\n".join(text.splitlines()[-25:])
+
+        return (f"$ {' '.join(self.result.args)}\n-> exit {self.result.returncode}; "
+                f"installed {self.installed}; saved {self.saved}; code ran {self.ran}\n"
+                f"--- stdout (tail)\n{tail(self.result.stdout)}\n"
+                f"--- stderr (tail)\n{tail(self.result.stderr)}\n")
+
+
+@pytest.fixture(scope="module")
+def _plain_venv(make_venv) -> Venv:
+    return make_venv(hooked=False)
+
+
+@pytest.fixture
+def plain_venv(_plain_venv: Venv) -> Iterator[Venv]:
+    """A venv with the same pip and no peep-hook; reset after each test."""
+    yield _plain_venv
+    _plain_venv.reset()
+
+
+def run_form(venv: Venv, form: str, world: World, scenario: Scenario) -> Outcome:
+    """Run the scenario once, its files in ``form``; leave nothing behind
+    for the other run."""
+    directory = world.index.root / form
+    args = materialise(scenario, form, directory, f"{world.index.base}/{form}")
+    before = set(os.listdir(venv.site_packages))
+    strict = ["--require-hashes"] if form == "pip" else []
+    result = venv.pip(scenario.command, "--no-cache-dir", *strict, *args, cwd=world.root)
+    out = world.root / "out"
+    outcome = Outcome(
+        result,
+        installed=sorted(set(os.listdir(venv.site_packages)) - before),
+        saved=sorted(os.listdir(out)) if out.is_dir() else [],
+        ran=sorted(os.listdir(world.markers)),
+    )
+    shutil.rmtree(out, ignore_errors=True)
+    for marker in world.markers.iterdir():
+        marker.unlink()
+    venv.reset()
+    return outcome
+
+
+@pytest.mark.parametrize("case", CORPUS, ids=[case.id for case in CORPUS])
+def test_hooked_pip_refuses_whatever_pip_refuses(case: Case, venv: Venv, plain_venv: Venv,
+                                                 index, markers: Path, tmp_path: Path):
+    world = World(tmp_path / "case", index, markers)
+    scenario = case.build(world)
+
+    pip_alone = run_form(plain_venv, "pip", world, scenario)
+    hooked = run_form(venv, "peep", world, scenario)
+
+    report = (f"case {case.id}\n=== unhooked pip --require-hashes\n{pip_alone}"
+              f"=== hooked pip, peep comments\n{hooked}")
+    assert "Traceback" not in hooked.result.output, report
+    if case.hooked == "accept":  # a control: the scenario works when all is hashed right
+        assert not pip_alone.refused and not hooked.refused, report
+    if case.pip_refuses_on_hashes:  # the scenario reached pip's hash checking
+        assert pip_alone.refused and "hash" in pip_alone.result.stderr.lower(), report
+    if case.id in ALLOWED:
+        return
+    if pip_alone.refused:
+        assert hooked.refused_cleanly, ("pip refuses this: hooked pip must refuse it too "
+                                        "(exit 1, nothing installed, no archive code run)\n"
+                                        + report)
+    if case.hooked == "refuse":
+        assert hooked.refused_cleanly, f"peep-hook must refuse: {case.why}\n" + report
+
+
+def test_allow_list_names_cases_of_the_corpus():
+    assert set(ALLOWED) <= {case.id for case in CORPUS}

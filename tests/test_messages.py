@@ -1,0 +1,78 @@
+"""Messages an attacker's review found wrong, each now saying what is true."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from pathlib import Path
+
+from tests._support.archives import backend_wheel, source_tree, tampered, wheel
+from tests._support.index import Index
+from tests._support.venvs import Result, Venv
+
+PIP = tuple(int(p) for p in os.environ.get("PEEP_HOOK_TEST_PIP", "0.0").split(".")[:2])
+
+
+def refused(result: Result) -> bool:
+    return (result.returncode == 1 and "ERROR:" in result.stderr
+            and "Traceback" not in result.output)
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_a_pip_older_than_supported_is_called_unsupported(venv: Venv):
+    """Such a pip's internals differ, so the patches fail to import; the
+    message must say the pip is too old, not that peep-hook needs reinstalling."""
+    script = textwrap.dedent("""\
+        import sys
+        import pip
+        pip.__version__ = "20.2.4"
+        sys.modules["peep_hook.pip_patches"] = None  # as an old pip's layout would fail
+        from peep_hook import _bootstrap
+        print(_bootstrap._load())
+        """)
+    result = venv.python_run("-c", script)
+    assert result.returncode == 0, str(result)
+    assert "older than the oldest supported (20.3)" in result.stdout, str(result)
+    assert "Reinstall" not in result.stdout, str(result)
+
+
+def test_mismatch_from_an_index_mentions_pips_http_cache(venv: Venv, index: Index, tmp_path):
+    genuine = wheel("app", "1.0")
+    index.publish(tampered(genuine))
+    req = write(tmp_path / "req.txt", genuine.peep_block())
+    result = venv.pip("install", "-r", req, "-i", index.url)
+    assert refused(result), str(result)
+    assert "(or pip's HTTP cache of an earlier download from it) served a wheel" in result.output
+    assert "pip cache purge" in result.output
+    assert "the index served" not in result.output
+
+
+def test_mismatch_from_a_local_file_names_the_file(venv: Venv, tmp_path):
+    genuine = wheel("app", "1.0")
+    links = tmp_path / "links"
+    tampered(genuine).write(links)
+    req = write(tmp_path / "req.txt", genuine.peep_block())
+    result = venv.pip("install", "-r", req, "--no-index", "--find-links", links)
+    assert refused(result), str(result)
+    assert "Hint: the file at " in result.output, str(result)
+    assert "HTTP cache" not in result.output and "the index served" not in result.output
+
+
+if PIP >= (21, 3):  # editable installs of a pyproject-only tree (PEP 660) from pip 21.3
+
+    def test_an_editable_project_is_named_in_its_build_dependency_message(
+            venv: Venv, index: Index, markers, tmp_path):
+        builder = backend_wheel("builder", "1.0", marker_dir=markers)
+        index.publish(builder)
+        project = source_tree(tmp_path / "proj", "proj", "1.0", backend="builder",
+                              build_requires=["builder"])
+        result = venv.pip("install", "-e", project, "-i", index.url)
+        assert refused(result), str(result)
+        assert "a source distribution" not in result.output, str(result)
+        assert "proj" in result.output and "builder==1.0" in result.output, str(result)
+        assert list(markers.iterdir()) == []
