@@ -42,4 +42,19 @@ for minor in 8 9 10 11 12 13; do
 done
 PATH="$PWD/$PYTHONS:$PATH"
 export PATH
-exec .venv-tools/bin/tox "$@"
+if [ "$#" -gt 0 ]; then
+    exec .venv-tools/bin/tox "$@"
+fi
+
+# No arguments: what CI runs, within its time on two cores. The whole suite
+# on the oldest and the newest pip (Python 3.11); the tests of the holes an
+# attacker's review found (tests/test_attacks.py, test_arming.py,
+# test_messages.py) on the two middle pips and on every other Python with the
+# newest pip it supports; the slow cases; lint. `-m full` runs everything
+# everywhere.
+CORE="tests/test_attacks.py tests/test_arming.py tests/test_messages.py"
+.venv-tools/bin/tox -e lint
+.venv-tools/bin/tox -e pip-26.3,pip-20.3.4
+# shellcheck disable=SC2086  # one argument per file
+.venv-tools/bin/tox -e pip-23.2.1,pip-25.3,py38-pip-25.0.1,py39-pip-26.0.1,py310-pip-26.3,py312-pip-26.3,py313-pip-26.3 -- $CORE
+exec .venv-tools/bin/tox -e slow

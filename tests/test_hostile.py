@@ -245,8 +245,20 @@ _HOOK_FRAME = re.compile(r'File "[^"]*[/\\]peep_hook[/\\]')
 
 
 def hook_traceback(result: Result) -> bool:
-    """A traceback that runs through peep-hook's own code."""
-    return _HOOK_FRAME.search(result.output) is not None
+    """A traceback raised in peep-hook's own code: its innermost frame is
+    peep-hook's. (pip's own errors pass through the hook's wrappers around
+    pip's resolver on their way out; those frames do not make them the hook's.)"""
+    innermost = None
+    for line in result.output.splitlines():
+        stripped = line.strip()
+        if stripped.startswith('File "'):
+            innermost = stripped
+        elif innermost is not None and stripped and not line.startswith((" ", "\t")):
+            # The exception line closes a traceback: judge its last frame.
+            if _HOOK_FRAME.search(innermost):
+                return True
+            innermost = None
+    return innermost is not None and _HOOK_FRAME.search(innermost) is not None
 
 
 def failed_cleanly(result: Result) -> bool:
