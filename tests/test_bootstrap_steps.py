@@ -313,15 +313,18 @@ def _global_scenario(tmp: Path, wheelhouse: Path, hook_wheel: Path,
         facts["peep"] = {a.name: a.peep_block() for a in bootstrap.archives}
         pinned, bare = bootstrap.env(bootstrap.pinned), bootstrap.env(bootstrap.bare)
 
+        upgraded = tmp / "venv-upgraded"
         if sys.version_info >= (3, 9):
-            upgraded = tmp / "venv-upgraded"
             facts["venv_upgrade_deps"] = _result(
                 run([python, "-m", "venv", "--upgrade-deps", upgraded], env=pinned))
             facts["venv_upgrade_deps_records"] = _records(_site_packages(upgraded))
-            facts["pip_upgrade"] = _result(
-                run([upgraded / "bin" / "pip", "install", "-U", "pip", "setuptools", "wheel"],
-                    env=pinned))
-            facts["pip_upgrade_records"] = _records(_site_packages(upgraded))
+        else:  # no --upgrade-deps before 3.9: pip upgrades the venv as 3.8 makes it
+            facts["venv_plain"] = _result(run([python, "-m", "venv", upgraded], env=pinned))
+        facts["pip_upgrade"] = _result(
+            run([upgraded / "bin" / "pip", "install", "-U", "pip", "setuptools", "wheel"],
+                env=pinned))
+        facts["pip_upgrade_records"] = _records(_site_packages(upgraded))
+        if sys.version_info >= (3, 9):
             unpinned = tmp / "venv-unpinned"
             facts["venv_upgrade_deps_unpinned"] = _result(
                 run([python, "-m", "venv", "--upgrade-deps", unpinned], env=bare))
@@ -364,30 +367,26 @@ def scenario(request, tmp_path_factory, wheelhouse, pip_version) -> Dict[str, An
         return facts
 
 
-UPGRADE_DEPS = pytest.mark.skipif(sys.version_info < (3, 9),
-                                  reason="python -m venv --upgrade-deps is new in Python 3.9")
+# python -m venv --upgrade-deps is new in Python 3.9: these two tests exist
+# from 3.9 on (the pip upgrade below runs on every Python).
+if sys.version_info >= (3, 9):
+    def test_venv_upgrade_deps_works_under_the_global_hook_with_hashed_pins_in_pip_conf(scenario):
+        made = scenario["venv_upgrade_deps"]
+        assert made["returncode"] == 0, made["text"]
+        records = scenario["venv_upgrade_deps_records"]
+        assert records["pip"] == scenario["hashes"]["pip"], records
+        if sys.version_info < (3, 12):  # 3.12 dropped setuptools from venv's upgrade
+            assert records["setuptools"] == scenario["hashes"]["setuptools"], records
 
 
-@UPGRADE_DEPS
-def test_venv_upgrade_deps_works_under_the_global_hook_with_hashed_pins_in_pip_conf(scenario):
-    made = scenario["venv_upgrade_deps"]
-    assert made["returncode"] == 0, made["text"]
-    records = scenario["venv_upgrade_deps_records"]
-    assert records["pip"] == scenario["hashes"]["pip"], records
-    if sys.version_info < (3, 12):  # 3.12 dropped setuptools from venv's upgrade
-        assert records["setuptools"] == scenario["hashes"]["setuptools"], records
+    def test_venv_upgrade_deps_without_pins_is_refused_with_the_blocks(scenario):
+        refused = scenario["venv_upgrade_deps_unpinned"]
+        assert refused["returncode"] != 0, refused["text"]
+        assert scenario["peep"]["pip"] in refused["output"], refused["text"]
+        # ensurepip's pip and setuptools stay; nothing from the index was installed.
+        assert scenario["venv_upgrade_deps_unpinned_versions"].get("setuptools") != "99.0"
 
 
-@UPGRADE_DEPS
-def test_venv_upgrade_deps_without_pins_is_refused_with_the_blocks(scenario):
-    refused = scenario["venv_upgrade_deps_unpinned"]
-    assert refused["returncode"] != 0, refused["text"]
-    assert scenario["peep"]["pip"] in refused["output"], refused["text"]
-    # ensurepip's pip and setuptools stay; nothing from the index was installed.
-    assert scenario["venv_upgrade_deps_unpinned_versions"].get("setuptools") != "99.0"
-
-
-@UPGRADE_DEPS
 def test_pip_install_upgrade_pip_setuptools_wheel_works_under_the_global_hook(scenario):
     upgraded = scenario["pip_upgrade"]
     assert upgraded["returncode"] == 0, upgraded["text"]

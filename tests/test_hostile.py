@@ -290,12 +290,19 @@ def hook_temp_files(tmpdir: Path) -> list[str]:
 
 def start_pip(venv: Venv, args: Sequence[str | os.PathLike],
               env: dict[str, str]) -> subprocess.Popen:
-    """pip in its own process group, as a shell runs a foreground job."""
+    """pip in its own process group, as a shell runs a foreground job: with
+    SIGINT and SIGTERM at their defaults, even when the test run itself was
+    started in the background (where a shell leaves SIGINT ignored)."""
     return subprocess.Popen(
         [str(venv.bin / "pip"), *map(str, args)], env=clean_env(env),
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True, start_new_session=True,
+        text=True, start_new_session=True, preexec_fn=_default_signals,
     )
+
+
+def _default_signals() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def wait_until(condition: Callable[[], bool], timeout: float) -> bool:
