@@ -39,6 +39,8 @@ from tests._support.interpreters import VERSION, copy_base_interpreter
 from tests._support.venvs import Result, Venv, run
 
 PY = f"{sys.version_info[0]}.{sys.version_info[1]}"
+# virtualenv seeds setuptools only into environments of Python 3.11 and older.
+SEEDS_SETUPTOOLS = sys.version_info < (3, 12)
 
 # How virtualenv runs pip from its own wheel (virtualenv.seed.wheels.acquire.PIP_RUN).
 PIP_RUN = ("import os, sys; sys.path = [os.environ['VIRTUALENV_PIP_WHEEL'], "
@@ -195,7 +197,7 @@ def test_virtualenv_download_works_with_hashed_pins_in_pip_conf(
     assert made.returncode == 0, str(made)
     seeded = _versions(_site_packages(new))
     assert seeded["pip"] == bootstrap.pip.version, seeded  # the pinned ones, from the index
-    assert seeded["setuptools"] == "99.0", seeded
+    assert seeded.get("setuptools") == ("99.0" if SEEDS_SETUPTOOLS else None), seeded
 
 
 def test_virtualenv_download_without_pins_is_refused_with_the_blocks(
@@ -208,7 +210,7 @@ def test_virtualenv_download_without_pins_is_refused_with_the_blocks(
 
     assert made.returncode != 0, str(made)
     # virtualenv shows what its pip download printed: the block of each wheel.
-    for archive in (bootstrap.pip, bootstrap.setuptools):
+    for archive in (bootstrap.pip, bootstrap.setuptools)[:2 if SEEDS_SETUPTOOLS else 1]:
         assert f"# sha256: {archive.peep}\n{archive.pin}" in made.output, str(made)
     assert not (_site_packages(new) / "pip").exists()
 
@@ -396,7 +398,8 @@ def test_pip_install_upgrade_pip_setuptools_wheel_works_under_the_global_hook(sc
 def test_virtualenv_download_works_under_the_global_hook_with_hashed_pins(scenario):
     made = scenario["virtualenv_download"]
     assert made["returncode"] == 0, made["text"]
-    assert scenario["virtualenv_download_versions"]["setuptools"] == "99.0"
+    assert scenario["virtualenv_download_versions"].get("setuptools") == (
+        "99.0" if SEEDS_SETUPTOOLS else None)
 
 
 def test_virtualenv_seeder_pip_works_under_the_global_hook_on_its_embedded_wheels(scenario):
