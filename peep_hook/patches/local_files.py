@@ -38,7 +38,10 @@ def verify_download_dir_copy(wrapped, instance, args, kwargs):
     bound = signature(wrapped).bind(*args, **kwargs)
     link, download_dir = bound.arguments["link"], bound.arguments["download_dir"]
     original = os.path.join(download_dir, link.filename)
-    if not bound.arguments.get("hashes") or not os.path.isfile(original):
+    inside = os.path.dirname(os.path.realpath(original)) == os.path.realpath(download_dir)
+    if not bound.arguments.get("hashes") or not inside or not os.path.isfile(original):
+        # Not a file of the download directory (a name with "../"): pip's own
+        # check deals with it; never copy or delete anything outside it.
         return wrapped(*args, **kwargs)
     copy = private_copy(original)
     bound.arguments["download_dir"] = os.path.dirname(copy)
