@@ -17,12 +17,11 @@ TRAMPOLINE_SOURCE = os.path.join("peep_hook", "_start.py")
 TRAMPOLINE = "_peep_hook_start.py"
 
 STARTUP_FILES = {
-    # Python <= 3.17 runs lines starting with "import" from .pth files. An
-    # error there would print in every process: if the trampoline is gone,
-    # stay silent.
-    "peep_hook.pth": (
-        'import sys; exec("try:\\n import _peep_hook_start\\nexcept Exception:\\n pass")\n'
-    ),
+    # Python <= 3.17 runs lines starting with "import" from .pth files: one
+    # import, nothing else. Guarding it (exec of a try statement) would cost
+    # a second compile in every process, a third of the hook's start-up; if
+    # the trampoline is deleted by hand, site prints the error and goes on.
+    "peep_hook.pth": "import _peep_hook_start\n",
     # PEP 829 (Python 3.15+): an entry point; it also switches off the
     # import line of the .pth of the same name.
     "peep_hook.start": "_peep_hook_start:install\n",

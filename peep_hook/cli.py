@@ -87,7 +87,9 @@ def _enable(args: argparse.Namespace) -> int:
 
 
 def _starts_in_a_fresh_process(python: str, home: str) -> bool:
-    probe = ("import sys; m = sys.modules.get('peep_hook._bootstrap'); "
+    # Looking pip up is what makes a waiting hook load its bootstrap.
+    probe = ("import sys; from importlib.util import find_spec; find_spec('pip'); "
+             "m = sys.modules.get('peep_hook._bootstrap'); "
              "print(getattr(m, '_state', {}).get('global_home'))")
     env = dict(os.environ, PEEP_HOOK="strict")
     try:

@@ -39,9 +39,9 @@ _LAST = frozenset("AEIMQUYcgkosw048")
 
 try:  # Python 3.11+: the decoder itself rejects any stray character
     binascii.a2b_base64(b"", strict_mode=True)  # type: ignore[call-arg]
-    _STRICT_DECODER = True
+    STRICT_BASE64 = True
 except TypeError:
-    _STRICT_DECODER = False
+    STRICT_BASE64 = False
 
 
 def peep_to_hex(value: str) -> str:
@@ -55,7 +55,7 @@ def peep_to_hex(value: str) -> str:
         try:
             text = value.encode("ascii")
             standard = text.translate(_TO_STANDARD) + b"="
-            if _STRICT_DECODER:
+            if STRICT_BASE64:
                 raw = binascii.a2b_base64(standard, strict_mode=True)  # type: ignore[call-arg]
             else:  # decode leniently, then insist that encoding gives it back
                 raw = binascii.a2b_base64(standard)

@@ -21,11 +21,15 @@ tools that lint or rewrite a file rather than install from it.
 
 from __future__ import annotations
 
+import binascii
+import contextlib
+import functools
+import gc
 import re
-from dataclasses import dataclass, field
-from typing import NamedTuple, Optional
+from dataclasses import dataclass
+from typing import Iterator, NamedTuple, Optional, Sequence, cast
 
-from peep_hook.hashes import MalformedHash, peep_to_hex
+from peep_hook.hashes import STRICT_BASE64, MalformedHash, peep_to_hex
 
 # peep's own pattern (label, colon and spacing exactly as peep required).
 _HASH_LINE_RE = re.compile(r"\s*#\s+sha256:\s+(?P<value>\S+)\s*(?:#.*)?$")
@@ -49,69 +53,222 @@ class HashLine(NamedTuple):
     error: Optional[str] = None
 
 
-@dataclass
 class FileHashes:
-    """What one requirements file says about hashes, by physical line number."""
+    """What one requirements file says about hashes, by physical line number.
 
-    #: first physical line of a requirement or option line -> its hash block
-    blocks: dict[int, tuple[HashLine, ...]] = field(default_factory=dict)
-    #: hash lines whose value is not a well-formed SHA-256
-    malformed: list[HashLine] = field(default_factory=list)
-    #: hash lines that apply to nothing (above an option line, or at the end)
-    orphans: list[HashLine] = field(default_factory=list)
-    #: comments that look like hash lines but are not (line number, text)
-    near_misses: list[tuple[int, str]] = field(default_factory=list)
+    Built by :func:`scan`, which keeps the hash lines as columns; the
+    :class:`HashLine` tuples are made when a block is first asked for.
+    """
+
+    def __init__(self, columns: tuple[list[int], list[str], list[Optional[str]],
+                                      list[Optional[str]]] = ([], [], [], []),
+                 spans: Optional[dict[int, tuple[int, int]]] = None,
+                 orphan_spans: Sequence[tuple[int, int]] = (),
+                 near_misses: Optional[list[tuple[int, str]]] = None) -> None:
+        self._columns = columns
+        self._spans = spans or {}
+        self._blocks: Optional[dict[int, tuple[HashLine, ...]]] = None
+        #: hash lines that apply to nothing (above an option line, or at the end)
+        self.orphans: list[HashLine] = [h for first, stop in orphan_spans
+                                        for h in self._lines(first, stop)]
+        #: hash lines whose value is not a well-formed SHA-256
+        self.malformed: list[HashLine] = (
+            [] if None not in columns[2] else
+            [h for h in self._lines(0, len(columns[2])) if h.hex is None])
+        #: comments that look like hash lines but are not (line number, text)
+        self.near_misses: list[tuple[int, str]] = near_misses or []
+
+    @property
+    def blocks(self) -> dict[int, tuple[HashLine, ...]]:
+        """First physical line of each requirement line -> its hash block."""
+        if self._blocks is None:
+            with _no_cyclic_gc():
+                every = self._lines(0, len(self._columns[0]))
+                self._blocks = {lineno: every[first:stop]
+                                for lineno, (first, stop) in self._spans.items()}
+        return self._blocks
+
+    def _fields(self) -> tuple:
+        return self.blocks, self.malformed, self.orphans, self.near_misses
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, FileHashes):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as the dataclass it replaced
+
+    def __repr__(self) -> str:
+        return ("FileHashes(blocks={!r}, malformed={!r}, orphans={!r}, near_misses={!r})"
+                .format(*self._fields()))
 
     def hashes_for(self, lineno: int) -> tuple[HashLine, ...]:
-        return self.blocks.get(lineno, ())
+        """The block of one requirement line. Made afresh for each call until
+        :attr:`blocks` is read: a caller that reads each block once (the
+        hook) keeps no more objects alive than it uses."""
+        if self._blocks is not None:
+            return self._blocks.get(lineno, ())
+        span = self._spans.get(lineno)
+        return self._lines(*span) if span else ()
+
+    def _lines(self, first: int, stop: int) -> tuple[HashLine, ...]:
+        linenos, values, hexes, errors = self._columns
+        if first == 0 and stop == len(linenos):
+            return tuple(map(_new_hash_line, zip(linenos, values, hexes, errors)))
+        return tuple(map(_new_hash_line, zip(linenos[first:stop], values[first:stop],
+                                             hexes[first:stop], errors[first:stop])))
+
+
+@contextlib.contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Hold the cyclic garbage collector off while thousands of tuples of
+    numbers and strings are made: they cannot form cycles, and the
+    collections their number would set off cost as much as making them."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+# HashLine._make without its Python-level call: scan makes thousands.
+_new_hash_line = functools.partial(tuple.__new__, HashLine)
 
 
 def scan(text: str) -> FileHashes:
-    """Scan the raw text of a requirements file for peep hash blocks."""
-    result = FileHashes()
-    blocks, orphans, malformed = result.blocks, result.orphans, result.malformed
-    near_miss_match, make_line = _NEAR_MISS_RE.match, HashLine._make
-    new_line = tuple.__new__  # what HashLine._make does, without the call
-    pending: list[HashLine] = []
+    """Scan the raw text of a requirements file for peep hash blocks.
+
+    One pass finds the hash lines and the blocks they form; the values are
+    then checked and converted to hex all at once, which on files of
+    thousands of hashes costs a fraction of converting them one by one.
+    """
+    with _no_cyclic_gc():
+        return _scan(text.splitlines())
+
+
+def _scan(lines: list[str]) -> FileHashes:
+    near_misses: list[tuple[int, str]] = []
+    linenos, values, spans, orphans = _hash_lines(lines, near_misses, usual_form_first=True)
+    all_hexes = _all_to_hex(values)
+    if all_hexes is None:  # a value is malformed: read the file the general way
+        near_misses.clear()
+        linenos, values, spans, orphans = _hash_lines(lines, near_misses,
+                                                      usual_form_first=False)
+        hexes, errors = _each_to_hex(values)
+    else:
+        hexes, errors = cast("list[Optional[str]]", all_hexes), [None] * len(values)
+    return FileHashes((linenos, values, hexes, errors), spans, orphans, near_misses)
+
+
+def _hash_lines(lines: list[str], near_misses: list[tuple[int, str]], *,
+                usual_form_first: bool
+                ) -> tuple[list[int], list[str], dict[int, tuple[int, int]], list[tuple[int, int]]]:
+    """The line numbers and values of the hash lines; the (first, stop)
+    slices of them that form each requirement's block, by the requirement's
+    line number; and the slices that belong to no requirement.
+
+    ``usual_form_first`` takes a line of exactly ``# sha256: `` and 43
+    characters as a hash line without looking closer: right whenever the
+    value is well formed, which the caller then checks.
+    """
+    near_miss_match = _NEAR_MISS_RE.match
+    linenos: list[int] = []
+    values: list[str] = []
+    spans: dict[int, tuple[int, int]] = {}
+    orphans: list[tuple[int, int]] = []
+    add_lineno, add_value = linenos.append, values.append
+    usual = "# sha256: " if usual_form_first else None
+    first = 0  # where in values the pending block starts
     continued = False  # the previous physical line ended with a backslash
-    for lineno, line in enumerate(text.splitlines(), start=1):
+    for lineno, line in enumerate(lines, start=1):
+        if line[:10] == usual and len(line) == 53:
+            add_lineno(lineno)
+            add_value(line[10:])
+            continued = False
+            continue
         stripped = line.lstrip()
         if not stripped:
             continued = False  # in pip a blank line ends a continuation
             continue
         if stripped[0] == "#":
             continued = False  # ...and so does a comment; it keeps the block
-            if len(stripped) == 53 and stripped.startswith("# sha256: "):
-                # The usual form, exactly: a well-formed value settles it.
-                try:
-                    pending.append(new_line(HashLine, (lineno, stripped[10:],
-                                                       peep_to_hex(stripped[10:]), None)))
-                    continue
-                except MalformedHash:
-                    pass  # read it the general way below
             value = _hash_value(stripped)
-            if value is None:
-                if near_miss_match(line):
-                    result.near_misses.append((lineno, line.strip()))
-                continue
-            try:
-                pending.append(make_line((lineno, value, peep_to_hex(value), None)))
-            except MalformedHash as exc:
-                bad = make_line((lineno, value, None, str(exc)))
-                malformed.append(bad)
-                pending.append(bad)
+            if value is not None:
+                add_lineno(lineno)
+                add_value(value)
+            elif near_miss_match(line):
+                near_misses.append((lineno, line.strip()))
             continue
-        if pending:
+        if first < len(values):
             if continued or (stripped[0] == "-" and not _EDITABLE_RE.match(line)):
-                # A continuation line or an option line: the block belongs to
-                # no requirement.
-                orphans.extend(pending)
+                # A continuation line or an option line: the block belongs
+                # to no requirement.
+                orphans.append((first, len(values)))
             else:
-                blocks[lineno] = tuple(pending)
-            pending = []
+                spans[lineno] = (first, len(values))
+            first = len(values)
         continued = line.endswith("\\")
-    orphans.extend(pending)
-    return result
+    if first < len(values):
+        orphans.append((first, len(values)))
+    return linenos, values, spans, orphans
+
+
+_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
+_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+# The 16 characters whose 6 bits end in two zero bits: the last of 43.
+_LAST = frozenset("AEIMQUYcgkosw048")
+
+
+def _all_to_hex(values: list[str], strict: bool = STRICT_BASE64) -> Optional[list[str]]:
+    """The hex digests of well-formed peep values, or None if one is not.
+
+    The checks of :func:`peep_to_hex` (43 characters of the URL-safe
+    alphabet, the last leaving the unused bits zero), made on all values at
+    once; then one call decodes them all: a value and an "A" are 44 base64
+    characters, 33 bytes whose last is zero. Their hex, a space after every
+    33 bytes, splits into the digests once each "00 " becomes " ": a space
+    only ever follows that zero byte.
+    """
+    if not values:
+        return []
+    if set(map(len, values)) != {43}:
+        return None
+    joined = "A".join(values) + "A"
+    try:
+        raw = joined.encode("ascii")
+    except UnicodeEncodeError:
+        return None
+    if not set(joined[42::44]) <= _LAST:
+        return None
+    try:
+        if strict:  # the decoder rejects any character outside the alphabet
+            if b"+" in raw or b"/" in raw:
+                return None
+            decoded = binascii.a2b_base64(raw.translate(_TO_STANDARD),
+                                          strict_mode=True)  # type: ignore[call-arg]
+        elif raw.translate(None, _ALPHABET):
+            return None
+        else:
+            decoded = binascii.a2b_base64(raw.translate(_TO_STANDARD))
+    except binascii.Error:
+        return None
+    return (decoded.hex(" ", 33) + " ").replace("00 ", " ").split()
+
+
+def _each_to_hex(values: list[str]) -> tuple[list[Optional[str]], list[Optional[str]]]:
+    """(hex digest, None) or (None, why it is malformed) for each value."""
+    hexes: list[Optional[str]] = []
+    errors: list[Optional[str]] = []
+    for value in values:
+        try:
+            hexes.append(peep_to_hex(value))
+            errors.append(None)
+        except MalformedHash as exc:
+            hexes.append(None)
+            errors.append(str(exc))
+    return hexes, errors
 
 
 def _hash_value(comment: str) -> str | None:

@@ -44,8 +44,14 @@ def _bootstrap_state() -> Dict[str, Any]:
     module = sys.modules.get("peep_hook._bootstrap")
     state = getattr(module, "_state", None)
     if not isinstance(state, dict):
-        # A per-environment .pth waits through its trampoline, which loads
-        # the bootstrap only when pip is looked up.
+        # The global hook's sitecustomize and a per-environment .pth's
+        # trampoline wait for pip, and load the bootstrap only when pip is
+        # looked up.
+        for finder in sys.meta_path:
+            if getattr(finder, "__name__", None) == "_peep_hook_global_watch":
+                home = getattr(finder, "home", None)  # the bootstrap it will load
+                return {"started": True, "global_home": home,
+                        "file": os.path.join(home, "peep_hook", "_bootstrap.py") if home else None}
         trampoline = sys.modules.get("_peep_hook_start")
         waiting = trampoline is not None and trampoline in sys.meta_path
         return {"started": waiting, "global_home": None,

@@ -49,14 +49,20 @@ def test_half_uninstalled_hook_refuses_in_pip_and_names_the_file_to_remove(
     assert _request(venv, index, tmp_path).returncode == 0  # unhooked again
 
 
-def test_everything_gone_but_the_pth_keeps_python_silent(make_venv, index, tmp_path):
+def test_everything_gone_but_the_pth_names_it_and_python_still_runs(make_venv, index, tmp_path):
+    # The .pth line is a bare import (a guarded one costs a compile at every
+    # start): deleted by hand, the trampoline's absence is reported by site,
+    # loudly rather than silently, and nothing else changes.
     venv = make_venv()
     shutil.rmtree(venv.site_packages / "peep_hook")
     (venv.site_packages / "_peep_hook_start.py").unlink()
 
-    assert quiet_python(venv)
+    plain = venv.python_run("-c", "print('ok')")
+    assert (plain.returncode, plain.stdout) == (0, "ok\n"), str(plain)
+    assert "peep_hook.pth" in plain.stderr and "_peep_hook_start" in plain.stderr, str(plain)
     assert venv.pip("uninstall", "-y", "peep-hook").returncode == 0
     assert not (venv.site_packages / "peep_hook.pth").exists()
+    assert quiet_python(venv)
 
 
 def test_module_of_the_hook_failing_to_import_refuses_in_pip(make_venv, index, tmp_path):

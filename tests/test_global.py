@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import py_compile
+import re
 import stat
 import subprocess
 import sys
@@ -43,23 +44,27 @@ ORIGINAL_SITECUSTOMIZE = (
 )
 
 # What a process of an environment shows about the hook, as JSON.
+# What start-up left (a hook waiting for pip, nothing heavy), then what
+# looking pip up starts (the bootstrap, and from where).
 PROBE = """\
 import json, sys
 from importlib.util import find_spec
-boot = sys.modules.get("peep_hook._bootstrap")
-print(json.dumps({
+facts = {
     "original_runs": getattr(sys, "peep_hook_test_original_runs", 0),
-    "bootstrap_file": getattr(boot, "__file__", None),
-    "global_home": getattr(boot, "_state", {}).get("global_home"),
-    "watching": boot is not None and any(
-        f is boot or f is getattr(boot, "_WATCHER", None) for f in sys.meta_path),
+    "watching": any(getattr(f, "__name__", None) in ("_peep_hook_global_watch", "_peep_hook_start")
+                    for f in sys.meta_path),
     "guards": [type(f).__name__ for f in sys.meta_path if "Guard" in type(f).__name__],
     "peep_on_path": [p for p in sys.path if "peep" in p.lower() or "target" in p],
-    "wrapt_importable": find_spec("wrapt") is not None,
-    "peep_hook_importable": find_spec("peep_hook") is not None,
     "heavy_modules": sorted(m for m in sys.modules
-                            if m.split(".")[0] in ("pip", "wrapt") or m == "peep_hook.pip_patches"),
-}))
+                            if m.split(".")[0] in ("pip", "wrapt") or m.startswith("peep_hook")),
+}
+facts["wrapt_importable"] = find_spec("wrapt") is not None
+facts["peep_hook_importable"] = find_spec("peep_hook") is not None
+find_spec("pip")
+boot = sys.modules.get("peep_hook._bootstrap")
+facts["bootstrap_file"] = getattr(boot, "__file__", None)
+facts["global_home"] = getattr(boot, "_state", {}).get("global_home")
+print(json.dumps(facts))
 """
 
 
@@ -220,9 +225,12 @@ def test_errors_of_the_previous_sitecustomize_stay_its_own_and_the_hook_still_st
         "import runpy, sys\n"
         f"try:\n    runpy.run_path({path!r}, run_name='sitecustomize')\n"
         "except RuntimeError as exc:\n    print('raised:', exc)\n"
+        "from importlib.util import find_spec\n"
+        "waiting = any(getattr(f, '__name__', None) == '_peep_hook_global_watch'"
+        " for f in sys.meta_path)\n"
+        "find_spec('pip')\n"
         "boot = sys.modules['peep_hook._bootstrap']\n"
-        "print(boot.HOME, any(f is boot or f is getattr(boot, '_WATCHER', None)"
-        " for f in sys.meta_path))\n"
+        "print(boot.HOME, waiting and boot in sys.meta_path)\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             cwd=tmp_path, stdin=subprocess.DEVNULL, timeout=60)
@@ -668,6 +676,45 @@ if sys.version_info >= (3, 10):
         text = data.read_text()
         assert "'WHEEL_PKG_DIR': ''" in text
         data.write_text(text.replace("'WHEEL_PKG_DIR': ''", f"'WHEEL_PKG_DIR': {str(wheels)!r}"))
+        target = tmp_path / "target"
+        _install_target(python, target, wheelhouse, hook_wheel, pip_version)
+        enabled = run([python, "-m", "peep_hook", "enable", "--global"],
+                      env={"PYTHONPATH": str(target)}, cwd=tmp_path)
+        assert enabled.returncode == 0, str(enabled)
+        env = _Env(tmp_path / "venv")
+
+        made = run([python, "-m", "venv", env.path], cwd=tmp_path)
+
+        assert made.returncode == 0, (str(made) + "\n--- ensurepip, run again:\n"
+                                      + str(env.run("-m", "ensurepip", "--default-pip")))
+        records = list(env.site_packages.glob("pip-*.dist-info/PEEP_HOOK.json"))
+        assert records, "ensurepip's pip install did not go through the hook"
+        wheel_hashes = {_sha256(w) for w in wheels.glob("pip-*.whl")}
+        assert json.loads(records[0].read_text())["sha256"] in wheel_hashes
+
+
+# Before Python 3.10 there was no WHEEL_PKG_DIR: Debian, Ubuntu, Fedora and
+# RHEL patched ensurepip to read its wheels from a hard-coded _WHEEL_DIR
+# (/usr/share/python-wheels) instead of ensurepip/_bundled. The patch is to
+# 3.8's and 3.9's ensurepip source, so the test exists for those only.
+if sys.version_info < (3, 10):
+    def test_python_m_venv_works_under_the_hook_with_a_distributions_patched_ensurepip(
+            tmp_path, wheelhouse, hook_wheel, pip_version):
+        python = copy_base_interpreter(tmp_path / "python")
+        stdlib = stdlib_of(python)
+        wheels = tmp_path / "python-wheels"
+        wheels.mkdir()
+        for bundled in (stdlib / "ensurepip" / "_bundled").glob("*.whl"):
+            bundled.rename(wheels / bundled.name)
+        init = stdlib / "ensurepip" / "__init__.py"
+        text, reads = re.subn(  # 3.9's read, then 3.8's
+            r"resources\.read_binary\(\s*_bundled,\s*wheel_name,?\s*\)|"
+            r'pkgutil\.get_data\(\s*"ensurepip",\s*"_bundled/\{\}"\.format\(wheel_name\),?\s*\)',
+            "open(os.path.join(_WHEEL_DIR, wheel_name), 'rb').read()", init.read_text())
+        assert reads == 1
+        init.write_text(text.replace('__all__ = ["version", "bootstrap"]',
+                                     f'__all__ = ["version", "bootstrap"]\n'
+                                     f'_WHEEL_DIR = {str(wheels)!r}', 1))
         target = tmp_path / "target"
         _install_target(python, target, wheelhouse, hook_wheel, pip_version)
         enabled = run([python, "-m", "peep_hook", "enable", "--global"],

@@ -68,9 +68,9 @@ def test_both_decoding_paths_accept_and_refuse_the_same(monkeypatch, strict_deco
     # Python 3.11+ decodes strictly; older Pythons take the round-trip path.
     from peep_hook import hashes
 
-    if strict_decoder and not hashes._STRICT_DECODER:
+    if strict_decoder and not hashes.STRICT_BASE64:
         strict_decoder = False  # this Python has no strict decoder: test the other path
-    monkeypatch.setattr(hashes, "_STRICT_DECODER", strict_decoder)
+    monkeypatch.setattr(hashes, "STRICT_BASE64", strict_decoder)
     assert hex_to_peep(peep_to_hex(FLASK_PEEP)) == FLASK_PEEP
     for bad in (FLASK_PEEP[:-1] + "9", FLASK_PEEP[:10] + " " + FLASK_PEEP[11:],
                 FLASK_PEEP[:10] + "=" + FLASK_PEEP[11:], FLASK_PEEP[:10] + "+" + FLASK_PEEP[11:],

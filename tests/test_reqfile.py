@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import random
 from pathlib import Path
 
 import pytest
 
-from peep_hook.hashes import peep_to_hex
+from peep_hook import reqfile
+from peep_hook.hashes import MalformedHash, peep_to_hex
 from peep_hook.reqfile import scan
 
 DATA = Path(__file__).parent / "data" / "peep-files"
@@ -135,3 +138,21 @@ def test_airmozilla_file_comments_between_hashes_and_requirements():
     lines = text.splitlines()
     lxml = next(n for n, line in enumerate(lines, 1) if line == "lxml==3.3.5")
     assert [h.value for h in result.hashes_for(lxml)] == ["ataUncfup0SjD7p3qWjdWRD1RSIOWLzIE7nfXHk-MYo"]
+
+
+@pytest.mark.parametrize("strict", [True, False], ids=["strict-decoder", "lenient-decoder"])
+def test_all_values_at_once_agree_with_one_at_a_time_and_refuse_what_it_refuses(strict):
+    # scan converts every value with one decode (strict where Python has it,
+    # 3.11+; checked by translation before); any malformed value sends the
+    # file to the one-by-one path, which names it.
+    rng = random.Random(12)
+    good = [base64.urlsafe_b64encode(bytes(rng.randrange(256) for _ in range(32)))
+            .decode().rstrip("=") for _ in range(200)]
+    good.append(base64.urlsafe_b64encode(bytes(32)).decode().rstrip("="))  # ends in 00
+    assert reqfile._all_to_hex(good, strict=strict) == [peep_to_hex(v) for v in good]
+    bad_last = good[0][:42] + "B"  # leaves a set bit beyond the 256
+    for malformed in (good[0][:42], good[0] + "A", good[0][:42] + "+", "/" + good[0][1:],
+                      good[0][:41] + "=A", good[0][:42] + "\u00e9", bad_last):
+        with pytest.raises(MalformedHash):
+            peep_to_hex(malformed)
+        assert reqfile._all_to_hex(good + [malformed], strict=strict) is None, malformed

@@ -9,6 +9,7 @@ switched on for the command (``RequirementCommand.get_requirements``).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pip
@@ -74,9 +75,19 @@ def add_peep_hashes(wrapped, instance, args, kwargs):
     return parsed
 
 
+# "name==version", the usual form of a pinned line: read without parsing a
+# Requirement (which costs more than the rest of reading the line).
+_SIMPLE_PIN = re.compile(
+    r"([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*===?\s*([A-Za-z0-9.!+_-]+)")
+
+
 def _register_pin(parsed: Any, origin: str) -> None:
     hexes = ((parsed.options or {}).get("hashes") or {}).get("sha256")
     if not hexes:
+        return
+    simple = _SIMPLE_PIN.fullmatch(parsed.requirement.strip())
+    if simple is not None:
+        state.pins.add(simple.group(1), simple.group(2), hexes, origin)
         return
     try:
         requirement = Requirement(parsed.requirement)

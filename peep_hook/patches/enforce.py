@@ -222,13 +222,26 @@ def _virtualenv_embedded_wheels(directory: str) -> dict[str, str]:
 def _bundled_wheel_hashes() -> dict[str, list[str]]:
     """sha256 of each wheel this interpreter's ensurepip installs, by project:
     those in ensurepip/_bundled, or where the distribution keeps them
-    (WHEEL_PKG_DIR: Debian's and Fedora's /usr/share/python-wheels)."""
+    (Debian's and Fedora's /usr/share/python-wheels: the WHEEL_PKG_DIR build
+    setting from Python 3.10, a ``_WHEEL_DIR`` their patches put into
+    ensurepip before). Both are set by whoever installed the standard
+    library, which is trusted already."""
     if state.bundled is None:
         state.bundled = {}
-        directories = [os.path.join(sysconfig.get_paths()["stdlib"], "ensurepip", "_bundled")]
-        if sysconfig.get_config_var("WHEEL_PKG_DIR"):
-            directories.append(sysconfig.get_config_var("WHEEL_PKG_DIR"))
+        directories = [os.path.join(sysconfig.get_paths()["stdlib"], "ensurepip", "_bundled"),
+                       sysconfig.get_config_var("WHEEL_PKG_DIR")]
+        try:
+            import ensurepip  # in ensurepip's own pip run only: cheap, stdlib
+
+            directories += [getattr(ensurepip, "_WHEEL_DIR", None),
+                            getattr(ensurepip, "_WHEEL_PKG_DIR", None)]
+        except Exception:
+            pass
+        seen = set()
         for directory in directories:
+            if not isinstance(directory, str) or not directory or directory in seen:
+                continue
+            seen.add(directory)
             try:
                 names = sorted(os.listdir(directory))
             except OSError:
