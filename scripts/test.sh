@@ -46,15 +46,31 @@ if [ "$#" -gt 0 ]; then
     exec .venv-tools/bin/tox "$@"
 fi
 
-# No arguments: what CI runs, within its time on two cores. The whole suite
-# on the oldest and the newest pip (Python 3.11); the tests of the holes an
-# attacker's review found (tests/test_attacks.py, test_arming.py,
-# test_messages.py) on the two middle pips and on every other Python with the
-# newest pip it supports; the slow cases; lint. `-m full` runs everything
-# everywhere.
+# No arguments: what CI runs, within its time on two cores:
+# - lint;
+# - the whole suite on the newest pip (Python 3.11);
+# - on the oldest pip (3.11), all but the tests that do not depend on the pip
+#   under test: the pure-Python units (requirements-file scanning, hashes,
+#   lint, port, fill, verify) and the global hook's scenarios, whose pips
+#   are the interpreter's own (ensurepip's, virtualenv's);
+# - the tests of the holes an attacker's review found (tests/test_attacks.py,
+#   test_arming.py, test_messages.py) on the two middle pips and on every other
+#   Python with the newest pip it supports, two environments at a time; on 3.8
+#   and 3.9 also the distributions' patched ensurepip under the global hook;
+# - the slow cases.
+# `-m full` runs everything everywhere.
 CORE="tests/test_attacks.py tests/test_arming.py tests/test_messages.py"
+PIP_INDEPENDENT="tests/test_reqfile.py tests/test_reqfile_properties.py tests/test_hashes.py
+    tests/test_lint.py tests/test_port.py tests/test_fill.py tests/test_verify.py
+    tests/test_units.py tests/test_global.py tests/test_bootstrap_steps.py"
+IGNORED=$(for f in $PIP_INDEPENDENT; do printf -- '--ignore=%s ' "$f"; done)
+DISTRO="tests/test_global.py::test_python_m_venv_works_under_the_hook_with_a_distributions_patched_ensurepip"
 .venv-tools/bin/tox -e lint
-.venv-tools/bin/tox -e pip-26.3,pip-20.3.4
+.venv-tools/bin/tox -e pip-26.3
+# shellcheck disable=SC2086  # one argument per option
+.venv-tools/bin/tox -e pip-20.3.4 -- $IGNORED
 # shellcheck disable=SC2086  # one argument per file
-.venv-tools/bin/tox -e pip-23.2.1,pip-25.3,py38-pip-25.0.1,py39-pip-26.0.1,py310-pip-26.3,py312-pip-26.3,py313-pip-26.3 -- $CORE
+.venv-tools/bin/tox -p 2 -e pip-23.2.1,pip-25.3,py310-pip-26.3,py312-pip-26.3,py313-pip-26.3 -- $CORE
+# shellcheck disable=SC2086
+.venv-tools/bin/tox -p 2 -e py38-pip-25.0.1,py39-pip-26.0.1 -- $CORE "$DISTRO"
 exec .venv-tools/bin/tox -e slow
