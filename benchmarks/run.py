@@ -113,6 +113,7 @@ SOURCE_FILES = ("peep_hook", "setup.py", "setup.cfg", "pyproject.toml", "README.
 MIN_SETUPTOOLS = (70, 1)
 DEFAULT_RST = ROOT / "benchmarks" / "last-run.rst"
 MB = 1_000_000  # memory is reported in MB of 10**6 bytes
+WRAPT = "wrapt>=1.14,<2.2"  # as setup.cfg requires
 
 
 class BenchError(RuntimeError):
@@ -333,7 +334,7 @@ def make_wheelhouse(tmp: Path, python: Path, pip_version: str, given: Path | Non
     # The env of set-up commands also switches peep-hook off, in case the
     # interpreter running this script has it installed.
     measure([python, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:",
-             f"pip=={pip_version}", "wrapt", "-d", wheelhouse],
+             f"pip=={pip_version}", WRAPT, "-d", wheelhouse],
             env={"PEEP_HOOK": "off"}, timeout=600)
     if not complete(wheelhouse):
         raise BenchError(f"download did not produce pip-{pip_version} and wrapt in {wheelhouse}")
@@ -653,7 +654,7 @@ def bench_startup_pythons(tmp: Path, args: argparse.Namespace, plan: Plan,
         wheelhouse = base / "wheelhouse"  # wrapt built for this Python
         given = ["--find-links", str(args.wheelhouse)] if args.wheelhouse else []
         measure([python["B"], "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:",
-                 "-d", wheelhouse, *given, "wrapt"], env={"PEEP_HOOK": "off"}, timeout=600)
+                 "-d", wheelhouse, *given, WRAPT], env={"PEEP_HOOK": "off"}, timeout=600)
         measure([python["A"], "-m", "pip", "install", "-q", "--no-index", "--find-links",
                  wheelhouse, "wrapt", hook_wheel], env={"PEEP_HOOK": "off"}, timeout=600)
         (site["C"] / "comment.pth").write_text("# only a comment\n")

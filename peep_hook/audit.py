@@ -31,6 +31,7 @@ import errno
 import getpass
 import json
 import os
+import re
 import shlex
 import socket
 import sys
@@ -81,6 +82,20 @@ def describe(destination: str) -> str:
             f"tag {SYSLOG_TAG}")
 
 
+# Credentials in a URL (an index given as https://user:token@host/simple):
+# events travel to a file other users may read, or to the fleet's log
+# pipeline. Redacted as pip redacts them in its own output.
+_URL_AUTH = re.compile(r"(://)([^/@\s:]*)(:[^/@\s]*)?@")
+
+
+def redact(text: str) -> str:
+    """``text`` with the password of any URL in it (a bare token: the token)
+    replaced by ``****``, as pip shows URLs."""
+    return _URL_AUTH.sub(
+        lambda m: f"{m.group(1)}{m.group(2)}:****@" if m.group(3) is not None
+        else f"{m.group(1)}****@", text)
+
+
 class AuditLog:
     def __init__(self, path: str, pip_version: str) -> None:
         self.path = path
@@ -90,7 +105,7 @@ class AuditLog:
             "user": _user(),
             "python": sys.executable,
             "pip": pip_version,
-            "command": " ".join(shlex.quote(a) for a in sys.argv),
+            "command": redact(" ".join(shlex.quote(a) for a in sys.argv)),
         }
 
     def check_writable(self) -> None:
@@ -105,7 +120,8 @@ class AuditLog:
             "time": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             **self._base,
             "verdict": verdict,
-            **{k: v for k, v in fields.items() if v is not None},
+            **{k: redact(v) if isinstance(v, str) else v
+               for k, v in fields.items() if v is not None},
         }
         if self._socket_path is not None:
             self._send(_syslog_message(verdict, entry))

@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import socket
+import sys
 import tempfile
 import threading
 from typing import Iterator
@@ -232,3 +233,30 @@ def test_strict_refuses_when_the_syslog_socket_is_missing(venv, index, tmp_path,
 
     warn = venv.pip("install", "-r", req, "-i", index.url, env={**env, "PEEP_HOOK": "warn"})
     assert warn.returncode == 0, str(warn)
+
+
+def test_credentials_in_urls_never_reach_the_log(receiver, tmp_path, monkeypatch):
+    # An index given with a token or a password: the command line and the
+    # archive's URL are logged, to a shared file or the fleet's pipeline.
+    monkeypatch.setattr(sys, "argv", [
+        "pip", "install", "-i", "https://deploy:s3cret@pypi.example/simple",
+        "--extra-index-url", "https://tok3n@other.example/simple", "-r", "req.txt"])
+    fields = {"requirement": "alpha==1.0",
+              "url": "https://deploy:s3cret@pypi.example/files/alpha-1.0.whl"}
+    to_syslog = audit.AuditLog(f"syslog:{receiver.path}", "26.3")
+    to_syslog.check_writable()
+    to_syslog.record("verified", **fields)
+    to_file = audit.AuditLog(str(tmp_path / "audit.jsonl"), "26.3")
+    to_file.record("verified", **fields)
+    wait_for(receiver, 1)
+
+    [(_, event)] = receiver.events()
+    line = json.loads((tmp_path / "audit.jsonl").read_text())
+    for logged in (event, line):
+        text = json.dumps(logged)
+        assert "s3cret" not in text and "tok3n" not in text, text
+        assert logged["url"] == "https://deploy:****@pypi.example/files/alpha-1.0.whl"
+        assert "https://deploy:****@pypi.example/simple" in logged["command"]
+        assert "https://****@other.example/simple" in logged["command"]
+    assert audit.redact("see https://h.example/a#sha256=ab, user@host") == (
+        "see https://h.example/a#sha256=ab, user@host")
