@@ -61,12 +61,12 @@ class FileHashes:
     """
 
     def __init__(self, columns: tuple[list[int], list[str], list[Optional[str]],
-                                      list[Optional[str]]] = ([], [], [], []),
-                 spans: Optional[dict[int, tuple[int, int]]] = None,
-                 orphan_spans: Sequence[tuple[int, int]] = (),
-                 near_misses: Optional[list[tuple[int, str]]] = None) -> None:
+                                      list[Optional[str]]],
+                 spans: dict[int, tuple[int, int]],
+                 orphan_spans: Sequence[tuple[int, int]],
+                 near_misses: list[tuple[int, str]]) -> None:
         self._columns = columns
-        self._spans = spans or {}
+        self._spans = spans
         self._blocks: Optional[dict[int, tuple[HashLine, ...]]] = None
         #: hash lines that apply to nothing (above an option line, or at the end)
         self.orphans: list[HashLine] = [h for first, stop in orphan_spans
@@ -76,7 +76,7 @@ class FileHashes:
             [] if None not in columns[2] else
             [h for h in self._lines(0, len(columns[2])) if h.hex is None])
         #: comments that look like hash lines but are not (line number, text)
-        self.near_misses: list[tuple[int, str]] = near_misses or []
+        self.near_misses: list[tuple[int, str]] = near_misses
 
     @property
     def blocks(self) -> dict[int, tuple[HashLine, ...]]:

@@ -2,7 +2,8 @@
 # Run the test suite on a fresh machine: puts tox in .venv-tools, finds the
 # CPython 3.8-3.13 interpreters the environments need, then runs tox.
 # Extra arguments go to tox, e.g. `bash scripts/test.sh -e pip-26.3`,
-# `bash scripts/test.sh -m full` (every Python x pip pair).
+# `bash scripts/test.sh -m full` (every Python x pip pair, in one go), or
+# `bash scripts/test.sh matrix` (the same, resumable; see scripts/matrix.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
@@ -42,6 +43,10 @@ for minor in 8 9 10 11 12 13; do
 done
 PATH="$PWD/$PYTHONS:$PATH"
 export PATH
+if [ "${1:-}" = matrix ]; then  # every Python x pip pair, resumable: scripts/matrix.py
+    shift
+    exec .venv-tools/bin/python scripts/matrix.py --tox .venv-tools/bin/tox "$@"
+fi
 if [ "$#" -gt 0 ]; then
     exec .venv-tools/bin/tox "$@"
 fi

@@ -14,6 +14,7 @@ import socket
 import sys
 import tempfile
 import threading
+from pathlib import Path
 from typing import Iterator
 
 import pytest
@@ -92,6 +93,19 @@ def wait_for(receiver: Receiver, count: int) -> None:
 # -- AuditLog ---------------------------------------------------------------------
 
 
+def _record_to_syslog_and_file(receiver: Receiver, tmp_path: Path,
+                               fields: dict) -> tuple[int, dict, dict]:
+    """One "verified" event, to syslog and to a file: (priority, datagram, file line)."""
+    to_syslog = audit.AuditLog(f"syslog:{receiver.path}", "26.3")
+    to_syslog.check_writable()
+    to_syslog.record("verified", **fields)
+    to_file = audit.AuditLog(str(tmp_path / "audit.jsonl"), "26.3")
+    to_file.record("verified", **fields)
+    wait_for(receiver, 1)
+    [(priority, event)] = receiver.events()
+    return priority, event, json.loads((tmp_path / "audit.jsonl").read_text())
+
+
 def test_syslog_names_the_local_socket_and_syslog_path_names_another():
     assert audit.syslog_socket("syslog") == "/dev/log"
     assert audit.syslog_socket(" syslog:/run/x/log ") == "/run/x/log"
@@ -103,16 +117,9 @@ def test_syslog_names_the_local_socket_and_syslog_path_names_another():
 def test_event_is_one_datagram_holding_the_same_json_as_the_file_line(receiver, tmp_path):
     fields = {"requirement": "alpha==1.0", "file": "/srv/req.txt", "line": 2,
               "url": "http://127.0.0.1/alpha.whl", "sha256": "ab" * 32}
-    to_syslog = audit.AuditLog(f"syslog:{receiver.path}", "26.3")
-    to_syslog.check_writable()
-    to_syslog.record("verified", **fields)
-    to_file = audit.AuditLog(str(tmp_path / "audit.jsonl"), "26.3")
-    to_file.record("verified", **fields)
-    wait_for(receiver, 1)
+    priority, event, line = _record_to_syslog_and_file(receiver, tmp_path, fields)
 
-    [(priority, event)] = receiver.events()
     assert priority == AUTHPRIV * 8 + 6  # authpriv.info
-    line = json.loads((tmp_path / "audit.jsonl").read_text())
     assert {k: v for k, v in event.items() if k != "time"} == {
         k: v for k, v in line.items() if k != "time"}
     assert event["verdict"] == "verified" and event["sha256"] == "ab" * 32
@@ -243,15 +250,8 @@ def test_credentials_in_urls_never_reach_the_log(receiver, tmp_path, monkeypatch
         "--extra-index-url", "https://tok3n@other.example/simple", "-r", "req.txt"])
     fields = {"requirement": "alpha==1.0",
               "url": "https://deploy:s3cret@pypi.example/files/alpha-1.0.whl"}
-    to_syslog = audit.AuditLog(f"syslog:{receiver.path}", "26.3")
-    to_syslog.check_writable()
-    to_syslog.record("verified", **fields)
-    to_file = audit.AuditLog(str(tmp_path / "audit.jsonl"), "26.3")
-    to_file.record("verified", **fields)
-    wait_for(receiver, 1)
+    _, event, line = _record_to_syslog_and_file(receiver, tmp_path, fields)
 
-    [(_, event)] = receiver.events()
-    line = json.loads((tmp_path / "audit.jsonl").read_text())
     for logged in (event, line):
         text = json.dumps(logged)
         assert "s3cret" not in text and "tok3n" not in text, text

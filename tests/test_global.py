@@ -660,6 +660,28 @@ def test_disable_restores_the_previous_sitecustomize_exactly_and_unhooks(scenari
     assert "not enabled" in scenario["disable_again"]["stdout"]
 
 
+def _assert_venv_installs_pip_from_under_the_global_hook(
+        python: Path, wheels: Path, tmp_path: Path, wheelhouse: Path, hook_wheel: Path,
+        pip_version: str) -> None:
+    """Enable the global hook on ``python``; ``python -m venv`` must then work,
+    its pip installed through the hook from one of the wheels in ``wheels``."""
+    target = tmp_path / "target"
+    _install_target(python, target, wheelhouse, hook_wheel, pip_version)
+    enabled = run([python, "-m", "peep_hook", "enable", "--global"],
+                  env={"PYTHONPATH": str(target)}, cwd=tmp_path)
+    assert enabled.returncode == 0, str(enabled)
+    env = _Env(tmp_path / "venv")
+
+    made = run([python, "-m", "venv", env.path], cwd=tmp_path)
+
+    assert made.returncode == 0, (str(made) + "\n--- ensurepip, run again:\n"
+                                  + str(env.run("-m", "ensurepip", "--default-pip")))
+    records = list(env.site_packages.glob("pip-*.dist-info/PEEP_HOOK.json"))
+    assert records, "ensurepip's pip install did not go through the hook"
+    wheel_hashes = {_sha256(w) for w in wheels.glob("pip-*.whl")}
+    assert json.loads(records[0].read_text())["sha256"] in wheel_hashes
+
+
 # WHEEL_PKG_DIR is a build setting from Python 3.10 on: before, there is no
 # such setting to point at a distribution's wheel directory (distributions
 # patched ensurepip's source instead), so the test exists from 3.10 only.
@@ -676,21 +698,8 @@ if sys.version_info >= (3, 10):
         text = data.read_text()
         assert "'WHEEL_PKG_DIR': ''" in text
         data.write_text(text.replace("'WHEEL_PKG_DIR': ''", f"'WHEEL_PKG_DIR': {str(wheels)!r}"))
-        target = tmp_path / "target"
-        _install_target(python, target, wheelhouse, hook_wheel, pip_version)
-        enabled = run([python, "-m", "peep_hook", "enable", "--global"],
-                      env={"PYTHONPATH": str(target)}, cwd=tmp_path)
-        assert enabled.returncode == 0, str(enabled)
-        env = _Env(tmp_path / "venv")
-
-        made = run([python, "-m", "venv", env.path], cwd=tmp_path)
-
-        assert made.returncode == 0, (str(made) + "\n--- ensurepip, run again:\n"
-                                      + str(env.run("-m", "ensurepip", "--default-pip")))
-        records = list(env.site_packages.glob("pip-*.dist-info/PEEP_HOOK.json"))
-        assert records, "ensurepip's pip install did not go through the hook"
-        wheel_hashes = {_sha256(w) for w in wheels.glob("pip-*.whl")}
-        assert json.loads(records[0].read_text())["sha256"] in wheel_hashes
+        _assert_venv_installs_pip_from_under_the_global_hook(
+            python, wheels, tmp_path, wheelhouse, hook_wheel, pip_version)
 
 
 # Before Python 3.10 there was no WHEEL_PKG_DIR: Debian, Ubuntu, Fedora and
@@ -715,18 +724,5 @@ if sys.version_info < (3, 10):
         init.write_text(text.replace('__all__ = ["version", "bootstrap"]',
                                      f'__all__ = ["version", "bootstrap"]\n'
                                      f'_WHEEL_DIR = {str(wheels)!r}', 1))
-        target = tmp_path / "target"
-        _install_target(python, target, wheelhouse, hook_wheel, pip_version)
-        enabled = run([python, "-m", "peep_hook", "enable", "--global"],
-                      env={"PYTHONPATH": str(target)}, cwd=tmp_path)
-        assert enabled.returncode == 0, str(enabled)
-        env = _Env(tmp_path / "venv")
-
-        made = run([python, "-m", "venv", env.path], cwd=tmp_path)
-
-        assert made.returncode == 0, (str(made) + "\n--- ensurepip, run again:\n"
-                                      + str(env.run("-m", "ensurepip", "--default-pip")))
-        records = list(env.site_packages.glob("pip-*.dist-info/PEEP_HOOK.json"))
-        assert records, "ensurepip's pip install did not go through the hook"
-        wheel_hashes = {_sha256(w) for w in wheels.glob("pip-*.whl")}
-        assert json.loads(records[0].read_text())["sha256"] in wheel_hashes
+        _assert_venv_installs_pip_from_under_the_global_hook(
+            python, wheels, tmp_path, wheelhouse, hook_wheel, pip_version)
