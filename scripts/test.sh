@@ -52,7 +52,7 @@ if [ "$#" -gt 0 ]; then
 fi
 
 # No arguments: what CI runs, within its time on two cores:
-# - lint and the slow cases, beside the rest;
+# - lint;
 # - the whole suite on the newest pip (Python 3.11);
 # - on the oldest pip (3.11), all but the tests that do not depend on the pip
 #   under test: the pure-Python units (requirements-file scanning, hashes,
@@ -61,7 +61,8 @@ fi
 # - the tests of the holes an attacker's review found (tests/test_attacks.py,
 #   test_arming.py, test_messages.py) on the two middle pips and on every other
 #   Python with the newest pip it supports, two environments at a time; on 3.8
-#   and 3.9 also the distributions' patched ensurepip under the global hook.
+#   and 3.9 also the distributions' patched ensurepip under the global hook;
+# - the slow cases.
 # `-m full` runs everything everywhere.
 CORE="tests/test_attacks.py tests/test_arming.py tests/test_messages.py"
 PIP_INDEPENDENT="tests/test_reqfile.py tests/test_reqfile_properties.py tests/test_hashes.py
@@ -69,12 +70,7 @@ PIP_INDEPENDENT="tests/test_reqfile.py tests/test_reqfile_properties.py tests/te
     tests/test_units.py tests/test_global.py tests/test_bootstrap_steps.py"
 IGNORED=$(for f in $PIP_INDEPENDENT; do printf -- '--ignore=%s ' "$f"; done)
 DISTRO="tests/test_global.py::test_python_m_venv_works_under_the_hook_with_a_distributions_patched_ensurepip"
-# lint (mostly one process) and the slow cases (mostly disk) run beside the
-# rest, in the gaps the two-worker runs leave; their output comes at the end.
-side_log=$(mktemp)
-.venv-tools/bin/tox -e lint,slow >"$side_log" 2>&1 &
-side=$!
-trap 'kill "$side" 2>/dev/null || true' EXIT
+.venv-tools/bin/tox -e lint
 .venv-tools/bin/tox -e pip-26.3
 # shellcheck disable=SC2086  # one argument per option
 .venv-tools/bin/tox -e pip-20.3.4 -- $IGNORED
@@ -82,8 +78,4 @@ trap 'kill "$side" 2>/dev/null || true' EXIT
 .venv-tools/bin/tox -p 2 -e pip-23.2.1,pip-25.3,py310-pip-26.3,py312-pip-26.3,py313-pip-26.3 -- $CORE
 # shellcheck disable=SC2086
 .venv-tools/bin/tox -p 2 -e py38-pip-25.0.1,py39-pip-26.0.1 -- $CORE "$DISTRO"
-side_status=0
-wait "$side" || side_status=$?
-trap - EXIT
-cat "$side_log"
-exit "$side_status"
+exec .venv-tools/bin/tox -e slow
