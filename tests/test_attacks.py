@@ -7,7 +7,8 @@ pip's own hash mode).
 * weak URL-fragment hashes (``#md5=``, ``#sha1=``) never make an archive
   acceptable;
 * the interpreter's bundled ensurepip wheels are trusted only in ensurepip's
-  own run, not when an index serves them to any other command.
+  own run, not when an index serves them to any other command;
+* a line whose environment marker excludes it gives no hash and no pin.
 """
 
 from __future__ import annotations
@@ -305,3 +306,46 @@ def test_bundled_ensurepip_wheel_served_by_an_index_is_not_trusted(venv: Venv, i
                       write(tmp_path / "req.txt", app.peep_block()))
     assert refused(result), str(result)
     assert not out.exists() or list(out.iterdir()) == []
+
+
+# -- a line whose environment marker excludes it -----------------------------------
+
+# Never true here, as ``sys_platform == "win32"`` is never true on Linux.
+EXCLUDED = 'python_version < "3"'
+
+
+def excluded_block(archive: Archive) -> str:
+    return f"# sha256: {archive.peep}\n{archive.pin} ; {EXCLUDED}\n"
+
+
+@pytest.mark.parametrize("place", ["requirements", "constraints"])
+def test_hash_on_a_line_whose_marker_excludes_it_does_not_count(venv: Venv, index: Index,
+                                                                tmp_path, place):
+    """pip ignores such a line, hash and all: a dependency hashed only there
+    has no hash, and pip's own hash mode refuses it."""
+    dep = wheel("dep", "0.9", payload="EXCLUDED_HERE = True")
+    app = wheel("app", "1.0", requires=["dep"])
+    index.publish(app, dep)
+    if place == "requirements":
+        args = ["-r", write(tmp_path / "req.txt", app.peep_block() + excluded_block(dep))]
+    else:
+        args = ["-r", write(tmp_path / "req.txt", app.peep_block()),
+                "-c", write(tmp_path / "constraints.txt", excluded_block(dep))]
+    result = venv.pip("install", *args, "-i", index.url)
+    assert refused(result), str(result)
+    assert f"# sha256: {dep.peep}" in result.output, str(result)  # the block to add
+    assert not venv.installed("dep") and not venv.installed("app")
+
+
+def test_installed_distribution_is_not_vouched_for_by_a_line_its_marker_excludes(
+        venv: Venv, index: Index, tmp_path):
+    dep = wheel("dep", "0.9")
+    app = wheel("app", "1.0", requires=["dep"])
+    index.publish(app, dep)
+    first = venv.pip("install", "-i", index.url, "-r",
+                     write(tmp_path / "all.txt", app.peep_block() + dep.peep_block()))
+    assert first.returncode == 0, str(first)
+    req = write(tmp_path / "req.txt", app.peep_block() + excluded_block(dep))
+    result = venv.pip("install", "-r", req, "-i", index.url)
+    assert refused(result), str(result)  # no hash for dep now: not "already satisfied"
+    assert f"# sha256: {dep.peep}" in result.output, str(result)

@@ -164,6 +164,29 @@ def test_pin_that_does_not_satisfy_the_build_requirement_is_refused(venv, index,
     assert not backend_ran(markers)
 
 
+@pytest.mark.parametrize("mode", BUILD_MODES, ids=MODE_IDS)
+def test_build_pins_split_by_marker_pin_the_version_whose_marker_holds(venv, index, tmp_path,
+                                                                       markers, mode):
+    """Two pins, one per interpreter, as for setuptools 44 on Python 2 and 69 on
+    Python 3: the build gets the one for this interpreter, not the newest the
+    index offers, which the excluded line's hash would make acceptable."""
+    old, new = (backend_wheel("flitlike", v, marker_dir=markers) for v in ("1.0", "2.0"))
+    app = sdist("app", "1.0", marker_dir=markers, backend="flitlike",
+                build_requires=["flitlike"])
+    index.publish(app, old, new)
+    constraints = tmp_path / "constraints.txt"
+    constraints.write_text(f'# sha256: {old.peep}\nflitlike==1.0 ; python_version >= "3"\n'
+                           f'# sha256: {new.peep}\nflitlike==2.0 ; python_version < "3"\n')
+    req = tmp_path / "requirements.txt"
+    req.write_text(app.peep_block())
+
+    result = venv.pip("install", "-r", req, "-c", constraints, "-i", index.url, *mode)
+
+    assert result.returncode == 0, str(result)
+    assert (markers / "flitlike-1.0").exists(), str(result)
+    assert not (markers / "flitlike-2.0").exists(), "the excluded version was built with"
+
+
 def test_no_build_isolation_fetches_nothing_for_the_build(venv, index, tmp_path, markers):
     # The sdist's own in-tree backend; its declared build requirement is not
     # needed without isolation and must not be fetched.

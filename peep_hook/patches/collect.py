@@ -93,13 +93,28 @@ def _register_pin(parsed: Any, origin: str) -> None:
         requirement = Requirement(parsed.requirement)
     except InvalidRequirement:
         return  # a URL or path: its hashes are checked against its own link
-    if requirement.url:
+    if requirement.url or not applies_here(requirement.marker):
         return
     specs = list(requirement.specifier)
     exact = specs[0].version if len(specs) == 1 and specs[0].operator in ("==", "===") else None
     if exact is not None and "*" in exact:
         exact = None
     state.pins.add(requirement.name, exact, hexes, origin)
+
+
+def applies_here(marker: Any) -> bool:
+    """Whether a line's environment marker holds for this interpreter, as pip
+    decides for a requirement or constraint line (``extra`` is ""). A line
+    pip ignores gives no hash and no pin: ``dep==0.9 ; sys_platform ==
+    "win32"`` must not make the Windows archive acceptable elsewhere. Build
+    children run this same interpreter, so the parent's verdict holds there.
+    A marker that cannot be evaluated counts as not holding."""
+    if marker is None:
+        return True
+    try:
+        return bool(marker.evaluate({"extra": ""}))
+    except Exception:
+        return False
 
 
 def require_hashes(wrapped, instance, args, kwargs):

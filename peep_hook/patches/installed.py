@@ -176,8 +176,8 @@ class _RootFacts:
         self.archives: set[str] = set()
         self.trees: set[str] = set()
         for req in root_reqs:
-            if not req.name:
-                continue
+            if not req.name or not req.match_markers():
+                continue  # pip ignores a line whose marker excludes it; so do its hashes
             name = canonical_name(req.name)
             kind, _ = _kind(req)
             if kind == "tree":
