@@ -394,11 +394,43 @@ def _marker_case(applies: bool) -> Case:
                 pip_refuses_on_hashes=applies)
 
 
+def _excluded_hash_case(place: str, target: str) -> Case:
+    """The only hash for a dependency (or a build dependency) is on a line whose
+    marker excludes it, as ``dep==0.9 ; sys_platform == "win32"`` on Linux:
+    pip ignores that line, hash and all."""
+    def build(w: World) -> Scenario:
+        if target == "dependency":
+            dep = w.sdist("dep", "1.5")
+            app = wheel("app", "1.0", requires=["dep"])
+        else:
+            dep = backend_wheel("markerbackend", "1.0", marker_dir=w.markers)
+            app = w.sdist("app", backend="markerbackend", build_requires=["markerbackend"])
+        w.index.publish(app, dep)
+        pin = Req(f'{dep.name}=={dep.version} ; python_version < "3"', [dep.sha256])
+        lines: list[Line] = [Req("app==1.0", [app.sha256])]
+        files = {"requirements.txt": lines}
+        if place == "in-file":
+            lines.append(pin)
+        else:
+            lines.append("-c constraints.txt")
+            files["constraints.txt"] = [pin]
+        return Scenario(["-r", "{reqs}/requirements.txt", "-i", w.index.url], files)
+
+    build_dependency = target == "build-dependency"
+    return Case(f"markers-excluded-{place}-hashes-{target}", build,
+                hooked="refuse" if build_dependency else None,
+                why="a line whose marker excludes it gives no hash, for any archive",
+                pip_refuses_on_hashes=not build_dependency)
+
+
 def extras_marker_cases() -> Iterator[Case]:
     yield _extra_case("extra", "missing")
     yield _extra_case("extra-and-marker", "wrong")
     yield _marker_case(True)
     yield _marker_case(False)
+    yield _excluded_hash_case("in-file", "dependency")
+    yield _excluded_hash_case("constraints", "dependency")
+    yield _excluded_hash_case("constraints", "build-dependency")
 
 
 # -- dependencies and build dependencies ---------------------------------------------
