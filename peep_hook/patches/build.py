@@ -19,7 +19,7 @@ from pip._vendor.packaging.requirements import InvalidRequirement, Requirement
 
 from peep_hook import report
 from peep_hook.patches import collect_missing
-from peep_hook.patches.collect import pin_constraints
+from peep_hook.patches.collect import applies_here, pin_constraints
 from peep_hook.patches.common import (
     HookError,
     audit_event,
@@ -100,7 +100,7 @@ def _pin_build_requirements(
         except InvalidRequirement:
             pinned.append(text)  # pip will refuse it: no hash can cover it
             continue
-        if requirement.marker is not None and not requirement.marker.evaluate():
+        if not applies_here(requirement.marker):
             continue
         version = state.pins.exact_version(requirement.name)
         if version is None:
