@@ -1,7 +1,8 @@
 """Hashed pins by project name, and their hand-off to pip's build children.
 
-Every requirement or constraint line that carries hashes adds its hashes (and
-its ``==`` version) to a :class:`Pins` registry. The registry is what checks
+Every requirement or constraint line that carries hashes, and whose environment
+marker holds, adds its hashes (and its ``==`` version) to a :class:`Pins`
+registry. The registry is what checks
 archives that no line names directly: dependencies hashed only in a ``-c``
 file, and build dependencies, which pip installs from requirement strings in
 a child process. The parent writes the registry to a private file and names it
