@@ -89,7 +89,7 @@ def verify_download_dir_copy(wrapped, instance, args, kwargs):
     if not hashes:
         return wrapped(*args, **kwargs)  # hashes are not checked here: nothing to protect
     name = link.filename
-    if name in ("", ".", "..") or any(sep and sep in name for sep in (os.sep, os.altsep)):
+    if name in ("", ".", "..") or any(c and c in name for c in (os.sep, os.altsep, "\0")):
         refuse(f"peep-hook: refusing {redact_auth_from_url(link.url)}: its file name "
                f"{name!r} leads out of the download directory {directory}.", state.preparing)
         return wrapped(*args, **kwargs)  # warn: pip's own check
