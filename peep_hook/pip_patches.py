@@ -16,7 +16,9 @@ in :mod:`peep_hook.patches`, one module per concern:
   user's own ``-e .``), ``HashError.__str__`` / ``HashErrors.__str__``
   (peep-form reports);
 * local_files: ``prepare.get_file_url`` and ``prepare._check_download_dir``
-  (check and use a private copy of each local archive, never the original);
+  (check and use a private copy of each local archive, never the original;
+  refuse what is not a regular file), ``Link.is_existing_dir`` (whether a
+  local path is a directory is decided once per command);
 * build: ``install_requirements`` of each build environment (pin build
   dependencies to hashed versions, hand the pins to pip's build child);
 * collect_missing: ``Resolver.resolve`` of both resolvers (report every
@@ -129,6 +131,7 @@ PATCHES: tuple[Patch, ...] = (
           ("link", "download_dir", "hashes"), local_files.verify_private_copy),
     Patch("pip._internal.operations.prepare", "_check_download_dir",
           ("link", "download_dir", "hashes"), local_files.verify_download_dir_copy),
+    Patch("pip._internal.models.link", "Link.is_existing_dir", (), local_files.decide_once),
     Patch("pip._internal.cache", "WheelCache.get_cache_entry",
           ("link", "package_name"), enforce.no_cached_builds),
     Patch("pip._internal.operations.prepare", "RequirementPreparer.prepare_editable_requirement",

@@ -4,6 +4,12 @@ pip's own hash mode).
 * a directory posing as an archive (in a find-links location, on an index
   page, as a dependency) is refused unless the user named it;
 * a local archive swapped after pip hashed it is never the one installed;
+* a download directory entry that is a link elsewhere is checked and used from
+  one private copy, which replaces the link;
+* a local entry that is not a regular file (a device, a named pipe) is refused
+  at once, never copied or hashed without end;
+* what the hook decided a local entry is (a file, not a directory) is what pip
+  goes on with, whatever is put there after the decision;
 * weak URL-fragment hashes (``#md5=``, ``#sha1=``) never make an archive
   acceptable;
 * the interpreter's bundled ensurepip wheels are trusted only in ensurepip's
@@ -30,7 +36,8 @@ import pytest
 
 from tests._support.archives import Archive, sdist, wheel
 from tests._support.index import Index, canonical
-from tests._support.venvs import Result, Venv
+from tests._support.swap import swap_inside_pip
+from tests._support.venvs import Result, Venv, run
 
 
 def refused(result: Result) -> bool:
@@ -230,6 +237,100 @@ def test_genuine_archive_already_in_the_download_directory_is_kept(venv: Venv, t
     result = venv.pip("download", "-r", req, "--no-index", "--find-links", out, "-d", out)
     assert result.returncode == 0, str(result)
     assert hashlib.sha256(target.read_bytes()).hexdigest() == genuine.sha256
+    # pip names the user's file, not the private copy it checked.
+    assert f"File was already downloaded {target}" in result.output, str(result)
+    assert "peep-hook-copies" not in result.output, str(result)
+
+
+# -- a download directory entry that points elsewhere ------------------------------
+
+
+@pytest.mark.parametrize("command", ["download", "wheel"])
+def test_symlink_in_the_download_directory_is_checked_and_used_from_one_copy(
+        venv: Venv, markers, tmp_path, command):
+    """``out/victim-1.0.tar.gz`` is a link to a file elsewhere, which its owner
+    swaps for a malicious sdist after pip hashed it and just before pip
+    unpacks it. pip must build the bytes it checked, and leave in ``out`` a
+    file of its own holding them, not the link."""
+    links, out, elsewhere = tmp_path / "links", tmp_path / "out", tmp_path / "elsewhere"
+    (tmp_path / "genuine-ran").mkdir()
+    victim = sdist("victim", "1.0", marker_dir=tmp_path / "genuine-ran")
+    victim.write(links)
+    target = victim.write(elsewhere)
+    out.mkdir()
+    (out / victim.filename).symlink_to(target)
+    staged = tmp_path / "staged.tar.gz"
+    staged.write_bytes(sdist("victim", "1.0", marker_dir=markers, payload="EVIL = 1").data)
+    env = swap_inside_pip(venv, module="pip._internal.operations.prepare",
+                          function="unpack_file", when="before", source=staged, target=target)
+    req = write(tmp_path / "req.txt", victim.peep_block())
+    result = venv.pip(command, "-r", req, "--no-index", "--find-links", links,
+                      "-d" if command == "download" else "-w", out, env=env)
+    assert not staged.exists(), "the swap never happened: the test proves nothing"
+    assert result.returncode == 0, str(result)
+    assert list(markers.iterdir()) == [], "the swapped sdist was built\n" + str(result)
+    entry = out / victim.filename
+    assert not entry.is_symlink(), "the link is still in the download directory"
+    assert hashlib.sha256(entry.read_bytes()).hexdigest() == victim.sha256
+
+
+# -- local entries that are not regular files --------------------------------------
+
+
+def bounded_pip(venv: Venv, *args, env=None) -> Result:
+    """pip with limits (file size, CPU time), so that a copy growing without
+    end or a hash of an endless file fails the test instead of the machine."""
+    return run(["sh", "-c", 'ulimit -f 40000; ulimit -t 30; exec "$@"', "sh",
+                venv.bin / "pip", *args], env=env)
+
+
+@pytest.mark.parametrize("place, what", [
+    ("find-links", "link to /dev/zero"),
+    ("find-links", "named pipe"),
+    ("download-dir", "link to /dev/zero"),
+])
+def test_local_entry_that_is_not_a_regular_file_is_refused_at_once(
+        venv: Venv, victim, tmp_path, place, what):
+    links, out = tmp_path / "links", tmp_path / "out"
+    out.mkdir()
+    if place == "download-dir":
+        victim.write(links)
+    links.mkdir(exist_ok=True)
+    entry = (links if place == "find-links" else out) / victim.filename
+    if what == "named pipe":
+        os.mkfifo(entry)
+    else:
+        entry.symlink_to("/dev/zero")
+    req = write(tmp_path / "req.txt", victim.peep_block())
+    result = bounded_pip(venv, "download", "-r", req, "--no-index", "--find-links", links,
+                         "-d", out)
+    assert refused(result), str(result)
+    assert "not a regular file" in result.stderr, str(result)
+    assert [p.name for p in out.iterdir()] == ([victim.filename] if place == "download-dir"
+                                               else [])
+
+
+# -- decide once, use what was decided ---------------------------------------------
+
+
+def test_find_links_file_swapped_for_a_directory_after_the_check_is_never_built(
+        venv: Venv, victim, markers, tmp_path):
+    """The hook decides that ``links/victim-1.0.tar.gz`` is a file, and right
+    after that decision an attacker puts a source tree in its place. pip must
+    go on with what was decided: the tree is never built."""
+    links = tmp_path / "links"
+    entry = victim.write(links)
+    staged = source_directory(sdist("victim", "1.0", marker_dir=markers, payload="EVIL = 1"),
+                              tmp_path / "staging", "tree")
+    env = swap_inside_pip(venv, module="pip._internal.operations.prepare",
+                          function="RequirementPreparer._get_linked_req_hashes", when="after",
+                          source=staged, target=entry)
+    req = write(tmp_path / "req.txt", victim.peep_block())
+    result = venv.pip("install", "-r", req, "--no-index", "--find-links", links, env=env)
+    assert not staged.exists(), "the swap never happened: the test proves nothing"
+    assert list(markers.iterdir()) == [], "the swapped-in tree was built\n" + str(result)
+    assert refused(result), str(result)
+    assert not venv.installed("victim")
 
 
 # -- weak URL-fragment hashes ----------------------------------------------------

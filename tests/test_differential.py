@@ -1,7 +1,8 @@
 """Never weaker than pip: hooked pip against pip's own hash-checking mode.
 
 Each case of a generated corpus of hostile inputs (tests/_support/corpus.py:
-directories posing as archives, URL fragments of every algorithm, names
+directories posing as archives, links and devices in find-links and
+download directories, URL fragments of every algorithm, names
 spelled differently and repeated, extras, markers, URL and path forms,
 dependencies and build dependencies, nested requirements and constraints
 files) runs twice on the pip under test: unhooked, with ``--require-hashes``

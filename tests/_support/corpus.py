@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import io
 import itertools
+import os
 import shutil
 import sysconfig
 import tarfile
@@ -71,6 +72,8 @@ class Scenario:
     args: List[str]
     files: Dict[str, List[Line]] = field(default_factory=dict)  # by path in the form's dir
     command: str = "install"
+    #: run before each form's pip run: what that run may remove (a -d entry)
+    setup: Optional[Callable[[], None]] = None
 
 
 class World:
@@ -281,6 +284,50 @@ def dirlink_cases() -> Iterator[Case]:
         yield _dir_case("find-links", "hashed", command)
     for kind in ("path-line", "editable"):
         yield _user_tree_case(kind)
+
+
+# -- local entries: links elsewhere, what is not a regular file ---------------------
+
+
+def _local_case(place: str, state: str) -> Case:
+    def build(w: World) -> Scenario:
+        genuine = wheel("victim", "1.0")
+        served = genuine if state == "right" else tampered(genuine)
+        elsewhere = w.root / "elsewhere"
+        args = ["--no-index", "-f", str(w.dist)]
+        setup: Optional[Callable[[], None]] = None
+        if place == "findlinks-devnull":  # a device: reading it gives nothing, at once
+            (w.dist / genuine.filename).symlink_to(os.devnull)
+        elif place == "findlinks-symlink":
+            (w.dist / genuine.filename).symlink_to(served.write(elsewhere))
+        else:  # out/<file> links elsewhere; a fresh download is no better (tampered)
+            target = served.write(elsewhere)
+            tampered(genuine).write(w.dist)
+            out = w.root / "out"
+
+            def put_link() -> None:  # each run may remove the link: put it back
+                out.mkdir(exist_ok=True)
+                (out / genuine.filename).symlink_to(target)
+
+            setup = put_link
+            args += ["-d", str(out)]
+        return Scenario(["-r", "{reqs}/requirements.txt", *args],
+                        {"requirements.txt": [Req("victim==1.0", [genuine.sha256])]},
+                        command="install" if place.startswith("findlinks") else "download",
+                        setup=setup)
+
+    refused = {"findlinks-devnull": "refuse", "right": "accept"}
+    return Case(f"local-{place}-{state}", build,
+                hooked=refused.get(place) or refused.get(state),
+                why="a device is not a regular file: it cannot be an archive",
+                pip_refuses_on_hashes=state != "right")
+
+
+def local_cases() -> Iterator[Case]:
+    yield _local_case("findlinks-devnull", "wrong")
+    for place, state in itertools.product(("findlinks-symlink", "download-dir-symlink"),
+                                          ("wrong", "right")):
+        yield _local_case(place, state)
 
 
 # -- URL fragments ------------------------------------------------------------------
@@ -540,7 +587,7 @@ def nesting_cases() -> Iterator[Case]:
 
 
 def corpus() -> list[Case]:
-    cases = [*form_cases(), *dirlink_cases(), *fragment_cases(), *names_cases(),
+    cases = [*form_cases(), *dirlink_cases(), *local_cases(), *fragment_cases(), *names_cases(),
              *extras_marker_cases(), *deps_cases(), *nesting_cases()]
     ids = [case.id for case in cases]
     assert len(ids) == len(set(ids)), "case ids must be unique"
@@ -557,4 +604,6 @@ def materialise(scenario: Scenario, form: str, directory: Path, remote: str) -> 
         path = directory / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(fill(render(lines, form)))
+    if scenario.setup is not None:
+        scenario.setup()
     return [fill(arg) for arg in scenario.args]
