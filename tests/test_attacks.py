@@ -354,11 +354,15 @@ def test_direct_references_in_an_unhashed_wheels_metadata_are_never_followed(
     secret = write(secrets / "id_rsa", "PRIVATE KEY\n")
     recorder = _Recorder(wheel("probe", "1.0").data)
     probe = f"{recorder.url}/probe-1.0-py3-none-any.whl"
-    app = wheel("app", "1.0", requires=[f"probe @ {probe}", f"leak @ {secret.as_uri()}",
-                                       "plain>=1"])
+    # One reference among the wheel's own dependencies, one among an extra's
+    # (which pips from 23.3 make on behalf of the requirement, not the wheel).
+    # wheel() writes no Provides-Extra; it rides on a requirement's line.
+    app = wheel("app", "1.0", requires=[f"probe @ {probe}", "plain>=1",
+                                       f'leak @ {secret.as_uri()} ; extra == "x"'
+                                       "\nProvides-Extra: x"])
     plain, other = wheel("plain", "1.0"), wheel("other", "1.0")
     index.publish(app, plain, other)
-    req = write(tmp_path / "req.txt", f"{app.pin}\n{other.pin}\n")
+    req = write(tmp_path / "req.txt", f"app[x]==1.0\n{other.pin}\n")
     watcher = _Inotify(secrets)
     try:
         result = venv.pip("install", "-r", req, "-i", index.url, *resolver)
