@@ -39,7 +39,7 @@ from pip._internal.utils.misc import redact_auth_from_url
 from pip._vendor.packaging.requirements import InvalidRequirement, Requirement
 
 from peep_hook import report
-from peep_hook.patches.common import HookError, state, warn_mode
+from peep_hook.patches.common import HookError, audit_event, state, warn_mode
 
 _FORMAT = "peep-hook-missing/1"
 _REPORT_NAME = "missing.json"  # beside the hand-off file, in its private directory
@@ -149,6 +149,8 @@ def _record_not_followed(name: str, url: str, comes_from: Any) -> None:
     line = report.not_fetched(name, redact_auth_from_url(url), comes_from)
     if line not in _stack[-1].not_followed:
         _stack[-1].not_followed.append(line)
+        audit_event("refused", reason=f"{line}: a direct reference named in metadata "
+                    "while archives without hashes were being collected")
 
 
 def _not_followed() -> list[str]:
