@@ -4,17 +4,18 @@ Each case of a generated corpus of hostile inputs (tests/_support/corpus.py:
 directories posing as archives, URL fragments of every algorithm, names
 spelled differently and repeated, extras, markers, URL and path forms,
 dependencies and build dependencies, nested requirements and constraints
-files, direct references in the metadata of unhashed archives) runs twice on the pip under test: unhooked, with ``--require-hashes``
-and the hashes in pip's form; hooked, with the same hashes as peep comments.
+files, direct references in the metadata of unhashed archives) runs twice
+on the pip under test: unhooked, with ``--require-hashes`` and the hashes in
+pip's form; hooked, with the same hashes as peep comments.
 
 Wherever unhooked pip refuses, hooked pip must refuse too: exit 1, nothing
-installed or saved, no code of any archive run. Whatever pip does, hooked
-pip fetches nothing from outside the index and shows the hash of no local
-file that pip alone does not. The only exceptions are the
+installed or saved, no code of any archive run. The only exceptions are the
 cases in ALLOWED, each with its reason. A case may also carry peep-hook's own
 policy, stricter than pip: refuse (a weak fragment, a directory nobody named,
 a build dependency pip never checks) or accept (a control proving that the
-case's set-up works at all).
+case's set-up works at all). In every case, without exception, hooked pip
+fetches nothing from outside the index, and shows the hash of no local file,
+that pip alone does not.
 """
 
 from __future__ import annotations
