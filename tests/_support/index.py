@@ -19,8 +19,9 @@ def canonical(name: str) -> str:
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
-    def __init__(self, *args: Any, requested: list[str], **kwargs: Any) -> None:
-        self.requested = requested  # first: the request is handled in __init__
+    def __init__(self, *args: Any, requested: list[str] | None = None, **kwargs: Any) -> None:
+        # First: the request is handled in __init__.
+        self.requested = requested if requested is not None else []
         super().__init__(*args, **kwargs)
 
     def do_GET(self) -> None:
