@@ -22,7 +22,9 @@ in :mod:`peep_hook.patches`, one module per concern:
 * build: ``install_requirements`` of each build environment (pin build
   dependencies to hashed versions, hand the pins to pip's build child);
 * collect_missing: ``Resolver.resolve`` of both resolvers (report every
-  missing hash of a run together, after resolving, instead of the first);
+  missing hash of a run together, after resolving, instead of the first),
+  resolvelib's ``Factory.make_requirement(s)_from_spec`` (follow no direct
+  reference from metadata meanwhile);
 * installed: resolvelib's ``Resolver.resolve`` and the legacy resolver's
   ``prepare_installed_requirement`` (reinstall, from an archive verified now,
   whatever is installed without a matching record), ``install_wheel``
@@ -73,13 +75,13 @@ class Patch:
         except ImportError as exc:
             raise PatchTargetError(f"{self.module} cannot be imported ({exc})") from exc
         *path, attr = self.qualname.split(".")
-        if self.optional and not hasattr(module, self.qualname):
-            return
         owner: Any = module
         for part in path:
             owner = getattr(owner, part, None)
             if owner is None:
                 raise PatchTargetError(f"{where} is missing")
+        if self.optional and not hasattr(owner, attr):
+            return
         owners = [owner]
         if self.subclasses:
             owners += [
@@ -154,6 +156,15 @@ PATCHES: tuple[Patch, ...] = (
           ("root_reqs", "check_supported_wheels"), collect_missing.collect_missing_hashes),
     Patch("pip._internal.resolution.legacy.resolver", "Resolver.resolve",
           ("root_reqs", "check_supported_wheels"), collect_missing.collect_missing_hashes),
+    # ... and, while hashes are missing, no direct reference from metadata is
+    # followed: resolvelib leaves it out (named so before pip 23.3, after it);
+    # the guard refuses its fetch on every pip and resolver regardless.
+    Patch("pip._internal.resolution.resolvelib.factory", "Factory.make_requirement_from_spec",
+          ("specifier", "comes_from"), collect_missing.skip_unverified_direct_references,
+          optional=True),
+    Patch("pip._internal.resolution.resolvelib.factory", "Factory.make_requirements_from_spec",
+          ("specifier", "comes_from"), collect_missing.skip_unverified_direct_references,
+          optional=True),
 )
 
 _originals: dict[tuple[int, str], tuple[Any, str, Any]] = {}

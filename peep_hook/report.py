@@ -170,6 +170,21 @@ def stopped_at_sdist(req: Any) -> str:
             "is in, the next run lists any more that are missing.")
 
 
+def not_fetched(name: str, url: str, comes_from: Any) -> str:
+    """One direct reference from metadata that was not fetched."""
+    named_by = f" (named by {_chosen(comes_from)})" if comes_from is not None else ""
+    return f"not fetched: {name} @ {url}{named_by}"
+
+
+def not_followed(lines: Sequence[str]) -> str:
+    return ("peep-hook did not follow these direct references (a URL or a path) named "
+            "in archives' metadata: archives without hashes were found, pip reads their "
+            "metadata only to list every missing block in one run, and what it says "
+            "never makes pip fetch a URL or read a file. Once the blocks are in, the "
+            "next run fetches each and checks it against its hash, as pip would.\n\n"
+            + "\n".join(f"    {line}" for line in lines))
+
+
 def stopped_at_build(for_req: Any, kind: str = "build dependencies") -> str:
     return (f"pip stopped collecting at {_building(for_req)}: it cannot be built "
             f"until its {kind} are pinned with hashes, and only its build tells what "

@@ -14,11 +14,14 @@ pip's own hash mode).
   acceptable;
 * the interpreter's bundled ensurepip wheels are trusted only in ensurepip's
   own run, not when an index serves them to any other command;
-* a line whose environment marker excludes it gives no hash and no pin.
+* a line whose environment marker excludes it gives no hash and no pin;
+* while every missing hash is gathered, a direct reference (a URL or a path)
+  in an unhashed archive's metadata makes pip fetch nothing and read nothing.
 """
 
 from __future__ import annotations
 
+import base64
 import ctypes
 import ctypes.util
 import hashlib
@@ -30,6 +33,7 @@ import sysconfig
 import tarfile
 import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -450,3 +454,73 @@ def test_installed_distribution_is_not_vouched_for_by_a_line_its_marker_excludes
     result = venv.pip("install", "-r", req, "-i", index.url)
     assert refused(result), str(result)  # no hash for dep now: not "already satisfied"
     assert f"# sha256: {dep.peep}" in result.output, str(result)
+# -- direct references in the metadata of an unhashed archive ---------------------
+
+
+class _Recorder:
+    """An HTTP server on 127.0.0.1 that records every request and serves ``body``."""
+
+    def __init__(self, body: bytes) -> None:
+        self.requests: list[str] = []
+        recorder = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                recorder.requests.append(self.path)
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@pytest.mark.parametrize("resolver", [[], ["--use-deprecated=legacy-resolver"]],
+                         ids=["resolvelib", "legacy"])
+def test_direct_references_in_an_unhashed_wheels_metadata_are_never_followed(
+        venv: Venv, index: Index, tmp_path, resolver):
+    """Plain pip stops at the unhashed wheel; the hook reads its metadata to
+    list every missing block in one run, but what that metadata says must not
+    make pip request a URL (with the user's credentials for its host) or copy
+    and hash a local file. Dependencies it names plainly are still looked up
+    in the user's index, and the one-run report names both references."""
+    secrets = tmp_path / "secrets"
+    secret = write(secrets / "id_rsa", "PRIVATE KEY\n")
+    recorder = _Recorder(wheel("probe", "1.0").data)
+    probe = f"{recorder.url}/probe-1.0-py3-none-any.whl"
+    # One reference among the wheel's own dependencies, one among an extra's
+    # (which pips from 23.3 make on behalf of the requirement, not the wheel).
+    # wheel() writes no Provides-Extra; it rides on a requirement's line.
+    app = wheel("app", "1.0", requires=[f"probe @ {probe}", "plain>=1",
+                                       f'leak @ {secret.as_uri()} ; extra == "x"'
+                                       "\nProvides-Extra: x"])
+    plain, other = wheel("plain", "1.0"), wheel("other", "1.0")
+    index.publish(app, plain, other)
+    req = write(tmp_path / "req.txt", f"app[x]==1.0\n{other.pin}\n")
+    watcher = _Inotify(secrets)
+    try:
+        result = venv.pip("install", "-r", req, "-i", index.url, *resolver)
+        read = [name for name in watcher.closed_names(0) if name]
+    finally:
+        watcher.close()
+        recorder.close()
+    assert refused(result), str(result)
+    assert recorder.requests == [], str(result)
+    assert read == [], "the secret was read"
+    digest = hashlib.sha256(secret.read_bytes())
+    assert digest.hexdigest() not in result.output, str(result)
+    assert base64.urlsafe_b64encode(digest.digest()).decode().rstrip("=") not in result.output
+    for reference in (f"probe @ {probe}", f"leak @ {secret.as_uri()}"):
+        assert f"not fetched: {reference}" in result.stderr, str(result)
+    for archive in (app, plain, other):  # the one-run report is kept
+        assert f"# sha256: {archive.peep}" in result.stderr, str(result)
+        assert not venv.installed(archive.name)

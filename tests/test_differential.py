@@ -5,19 +5,23 @@ directories posing as archives, links and devices in find-links and
 download directories, URL fragments of every algorithm, names
 spelled differently and repeated, extras, markers, URL and path forms,
 dependencies and build dependencies, nested requirements and constraints
-files) runs twice on the pip under test: unhooked, with ``--require-hashes``
-and the hashes in pip's form; hooked, with the same hashes as peep comments.
+files, direct references in the metadata of unhashed archives) runs twice
+on the pip under test: unhooked, with ``--require-hashes`` and the hashes in
+pip's form; hooked, with the same hashes as peep comments.
 
 Wherever unhooked pip refuses, hooked pip must refuse too: exit 1, nothing
 installed or saved, no code of any archive run. The only exceptions are the
 cases in ALLOWED, each with its reason. A case may also carry peep-hook's own
 policy, stricter than pip: refuse (a weak fragment, a directory nobody named,
 a build dependency pip never checks) or accept (a control proving that the
-case's set-up works at all).
+case's set-up works at all). In every case, without exception, hooked pip
+fetches nothing from outside the index, and shows the hash of no local file,
+that pip alone does not.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from dataclasses import dataclass
@@ -26,7 +30,8 @@ from typing import Iterator
 
 import pytest
 
-from tests._support.corpus import Case, Scenario, World, corpus, materialise
+from peep_hook.hashes import hex_to_peep
+from tests._support.corpus import ELSEWHERE, Case, Scenario, World, corpus, materialise
 from tests._support.venvs import Result, Venv
 
 # Where hooked pip may accept what pip's --require-hashes refuses, and why.
@@ -54,6 +59,8 @@ class Outcome:
     installed: list[str]  # new entries in site-packages
     saved: list[str]  # files left in -d / -w
     ran: list[str]  # markers: whose archive code ran
+    fetched: list[str]  # requests outside the index (corpus.ELSEWHERE)
+    shown: list[str]  # local files (World.secrets) whose hash the output shows
 
     @property
     def refused(self) -> bool:
@@ -72,7 +79,8 @@ class Outcome:
             return "\n".join(text.splitlines()[-25:])
 
         return (f"$ {' '.join(self.result.args)}\n-> exit {self.result.returncode}; "
-                f"installed {self.installed}; saved {self.saved}; code ran {self.ran}\n"
+                f"installed {self.installed}; saved {self.saved}; code ran {self.ran}; "
+                f"fetched {self.fetched}; hash shown of {self.shown}\n"
                 f"--- stdout (tail)\n{tail(self.result.stdout)}\n"
                 f"--- stderr (tail)\n{tail(self.result.stderr)}\n")
 
@@ -96,6 +104,7 @@ def run_form(venv: Venv, form: str, world: World, scenario: Scenario) -> Outcome
     args = materialise(scenario, form, directory, f"{world.index.base}/{form}")
     before = set(os.listdir(venv.site_packages))
     strict = ["--require-hashes"] if form == "pip" else []
+    world.index.requested.clear()
     result = venv.pip(scenario.command, "--no-cache-dir", *strict, *args, cwd=world.root)
     out = world.root / "out"
     outcome = Outcome(
@@ -103,12 +112,19 @@ def run_form(venv: Venv, form: str, world: World, scenario: Scenario) -> Outcome
         installed=sorted(set(os.listdir(venv.site_packages)) - before),
         saved=sorted(os.listdir(out)) if out.is_dir() else [],
         ran=sorted(os.listdir(world.markers)),
+        fetched=[path for path in world.index.requested if path.startswith(ELSEWHERE)],
+        shown=[secret.name for secret in world.secrets if _hash_shown(secret, result)],
     )
     shutil.rmtree(out, ignore_errors=True)
     for marker in world.markers.iterdir():
         marker.unlink()
     venv.reset()
     return outcome
+
+
+def _hash_shown(path: Path, result: Result) -> bool:
+    hex_digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return hex_digest in result.output or hex_to_peep(hex_digest) in result.output
 
 
 @pytest.mark.parametrize("case", CORPUS, ids=[case.id for case in CORPUS])
@@ -127,6 +143,12 @@ def test_hooked_pip_refuses_whatever_pip_refuses(case: Case, venv: Venv, plain_v
         assert not pip_alone.refused and not hooked.refused, report
     if case.pip_refuses_on_hashes:  # the scenario reached pip's hash checking
         assert pip_alone.refused and "hash" in pip_alone.result.stderr.lower(), report
+    if case.pip_follows:  # the scenario sees a fetch from outside the index, a file shown
+        assert pip_alone.fetched or pip_alone.shown, report
+    assert set(hooked.fetched) <= set(pip_alone.fetched), (
+        "hooked pip fetched from outside the index what pip alone did not\n" + report)
+    assert set(hooked.shown) <= set(pip_alone.shown), (
+        "hooked pip showed the hash of a local file that pip alone did not\n" + report)
     if case.id in ALLOWED:
         return
     if pip_alone.refused:

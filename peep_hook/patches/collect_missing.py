@@ -8,6 +8,17 @@ everything, the blocks of what it chose are reported together, and nothing is
 installed, downloaded or built. An sdist without a hash ends the collection at
 once: its metadata would need its code run. A mismatch stops at once too.
 
+The metadata of a wheel without a hash is the attacker's until its hash is
+in. So while the collection holds one, no direct reference (a URL or a path)
+named in any archive's metadata is followed: pip fetches nothing and reads
+no file for it (``make_requirement(s)_from_spec`` of pip's resolvelib factory
+leave it out; the guard refuses its fetch, which the legacy resolver gathers
+with its hash errors), and the report names it as not fetched. Plainly named
+dependencies are still looked up in the user's own indexes and find-links.
+Which archive named a requirement is not reliably known (from pip 23.3 an
+extra's dependencies come from the requirement, not the archive), so those
+a verified archive names wait for the next run too.
+
 Build dependencies are resolved by a second resolve: in pip's build child,
 which leaves its blocks next to the hand-off file for the pip that started it
 to show, labelled; or nested in this process (pip 26's in-process installer).
@@ -23,9 +34,12 @@ import os
 from typing import Any
 
 from pip._internal.exceptions import HashError, HashErrors
+from pip._internal.req.req_install import InstallRequirement
+from pip._internal.utils.misc import redact_auth_from_url
+from pip._vendor.packaging.requirements import InvalidRequirement, Requirement
 
 from peep_hook import report
-from peep_hook.patches.common import HookError, state, warn_mode
+from peep_hook.patches.common import HookError, audit_event, state, warn_mode
 
 _FORMAT = "peep-hook-missing/1"
 _REPORT_NAME = "missing.json"  # beside the hand-off file, in its private directory
@@ -45,6 +59,8 @@ class _Collection:
 
     def __init__(self) -> None:
         self.missing: list[Any] = []  # pip's HashMissing, .req set
+        #: direct references named in metadata and not fetched, one line each
+        self.not_followed: list[str] = []
 
     def blocks(self, errors: list[Any] | None = None) -> list[report.Block]:
         return [report.block_for(e.req, e.gotten_hash)
@@ -81,7 +97,76 @@ def record(error: Any) -> None:
 def stop_at(error: Any) -> MissingHashesError:
     """An archive without a hash that is not a wheel: collecting ends here."""
     blocks = _stack[-1].blocks() + [report.block_for(error.req, error.gotten_hash)]
-    return MissingHashesError(blocks, [report.stopped_at_sdist(error.req)])
+    return MissingHashesError(blocks, [report.stopped_at_sdist(error.req), *_not_followed()])
+
+
+class NotFollowed(HashError):
+    """A direct reference named in metadata while hashes were missing: not
+    fetched. A HashError, so that pip's legacy resolver gathers it and goes on."""
+
+    order = 5  # after pip's own
+    head = ("peep-hook did not fetch these direct references (URLs or paths) named in "
+            "archives' metadata while archives without hashes were being collected:")
+
+    def body(self) -> str:
+        return f"    {report.requirement_text(self.req)}"
+
+
+def follows(spec: str, comes_from: Any) -> bool:
+    """Whether pip may make a requirement of ``spec``, which an archive's
+    metadata names; if not, it is recorded as not fetched."""
+    if not _unverified_metadata():
+        return True
+    try:
+        named = Requirement(spec)
+    except InvalidRequirement:
+        return True  # pip refuses it itself
+    if not named.url:
+        return True
+    _record_not_followed(named.name, named.url, comes_from)
+    return False
+
+
+def fetch_refused(req: Any) -> NotFollowed | None:
+    """The guard's check (both resolvers): a direct reference named in
+    metadata, met while hashes are missing, is not fetched."""
+    if (not _unverified_metadata() or req.original_link is None
+            or not isinstance(req.comes_from, InstallRequirement)):
+        return None
+    name = req.req.name if req.req is not None else ""
+    _record_not_followed(name, req.original_link.url, req.comes_from)
+    error = NotFollowed()
+    error.req = req
+    return error
+
+
+def _unverified_metadata() -> bool:
+    """Whether pip may be reading metadata no hash vouches for."""
+    return collecting() and any(c.missing for c in _stack)
+
+
+def _record_not_followed(name: str, url: str, comes_from: Any) -> None:
+    line = report.not_fetched(name, redact_auth_from_url(url), comes_from)
+    if line not in _stack[-1].not_followed:
+        _stack[-1].not_followed.append(line)
+        audit_event("refused", reason=f"{line}: a direct reference named in metadata "
+                    "while archives without hashes were being collected")
+
+
+def _not_followed() -> list[str]:
+    """The paragraph naming each direct reference this resolve did not fetch."""
+    lines = _stack[-1].not_followed if _stack else []
+    return [report.not_followed(lines)] if lines else []
+
+
+def skip_unverified_direct_references(wrapped, instance, args, kwargs):
+    """resolvelib's ``Factory.make_requirement_from_spec`` (pips before 23.3:
+    None for none) and ``make_requirements_from_spec`` (an iterator)."""
+    spec = args[0] if args else kwargs["specifier"]
+    comes_from = args[1] if len(args) > 1 else kwargs.get("comes_from")
+    if follows(spec, comes_from):
+        return wrapped(*args, **kwargs)
+    return None if wrapped.__name__ == "make_requirement_from_spec" else iter(())
 
 
 def collect_missing_hashes(wrapped, instance, args, kwargs):
@@ -100,17 +185,22 @@ def collect_missing_hashes(wrapped, instance, args, kwargs):
         except (HashError, HashErrors) as error:
             # A mismatch (or what pip's legacy resolver gathered): it stops at
             # once, as before; name the missing ones found so far with it.
+            errors = error.errors if isinstance(error, HashErrors) else [error]
+            if all(isinstance(e, NotFollowed) for e in errors):
+                _finish(MissingHashesError(collection.blocks(), _not_followed()), nested)
             if not collection.missing:
                 raise
             combined = HashErrors()
-            for each in error.errors if isinstance(error, HashErrors) else [error]:
+            for each in errors:
                 combined.append(each)
             for each in collection.missing:
                 combined.append(each)
             raise combined from None
         missing = collection.chosen(result)
-        if missing:
-            _finish(MissingHashesError(collection.blocks(missing)), nested)
+        if missing or collection.not_followed:
+            # Something was left out of this resolve: it cannot be installed.
+            _finish(MissingHashesError(collection.blocks(missing or collection.missing),
+                                       _not_followed()), nested)
         return result
     finally:
         _stack.pop()
@@ -183,8 +273,8 @@ def build_dependencies_missing(for_req: Any, found: MissingHashesError,
                                  line=None)
              for b in found.blocks]
     so_far = _stack[-1].blocks() if _stack else []
-    return MissingHashesError(so_far + build,
-                              [report.stopped_at_build(for_req, kind), *found.stopped])
+    return MissingHashesError(so_far + build, [report.stopped_at_build(for_req, kind),
+                                               *found.stopped, *_not_followed()])
 
 
 def _unique(blocks: list[report.Block]) -> list[report.Block]:

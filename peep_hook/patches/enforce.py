@@ -20,6 +20,7 @@ from pip._internal.utils.hashes import Hashes, MissingHashes
 
 from peep_hook import report
 from peep_hook.hashes import looks_incomplete, sha256_of_file
+from peep_hook.patches import collect_missing
 from peep_hook.patches.common import (
     audit_event,
     logger,
@@ -34,6 +35,10 @@ from peep_hook.pins import canonical_name
 def guard_fetch(wrapped, instance, args, kwargs):
     req = args[0] if args else kwargs["req"]
     state.preparing = req
+    not_followed = collect_missing.fetch_refused(req)
+    if not_followed is not None:
+        # Named in metadata no hash vouches for yet: neither fetched nor read.
+        raise not_followed
     if req.link is not None and req.link.is_existing_dir() and not req.link.is_vcs:
         # The user's own source tree (pip install ./project): nothing is
         # fetched, so there is nothing to hash. Its build dependencies and its
@@ -290,9 +295,6 @@ class _CheckedHashes(Hashes):
         self._raise(gots)
 
     def _raise(self, gots: dict[str, Any]) -> None:  # type: ignore[override]
-        # Loaded at activation (pip_patches); 26.3 blocks only first imports.
-        from peep_hook.patches import collect_missing
-
         got = gots["sha256"].hexdigest() if "sha256" in gots else None
         if any(self._allowed.values()):
             error: Any = HashMismatch(self._allowed, gots)

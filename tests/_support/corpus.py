@@ -83,6 +83,8 @@ class World:
         self.root, self.index, self.markers = root, index, markers
         self.dist = root / "dist"  # a find-links directory, and local paths
         self.dist.mkdir(parents=True, exist_ok=True)
+        #: local files whose hash no output may show unless pip's own does
+        self.secrets: list[Path] = []
 
     def sdist(self, name: str, version: str = "1.0", **kw) -> Archive:
         return sdist(name, version, marker_dir=self.markers, **kw)
@@ -105,11 +107,21 @@ class World:
         shutil.move(str(unpacked / f"{archive.name}-{archive.version}"), str(where))
         return where
 
+    def elsewhere(self, archive: Archive) -> str:
+        """Serve ``archive`` outside the index (``/elsewhere/``, where each
+        request is counted as a fetch); return its URL."""
+        archive.write(self.index.root / ELSEWHERE.strip("/"))
+        return f"{self.index.base}{ELSEWHERE}{archive.filename}"
+
     def link_page(self, project: str, href: str) -> None:
         """The index page of ``project`` holding this one link, as an attacker writes it."""
         page = self.index.root / "simple" / canonical(project) / "index.html"
         page.parent.mkdir(parents=True, exist_ok=True)
         page.write_text(f'<html><body><a href="{href}">{project}</a></body></html>\n')
+
+
+#: a path of the index's server outside the index: every request for it is a fetch
+ELSEWHERE = "/elsewhere/"
 
 
 @dataclass(frozen=True)
@@ -121,6 +133,9 @@ class Case:
     # Built so that pip's refusal, if any, is about hashes: proof that the
     # scenario reached hash checking rather than failing in its set-up.
     pip_refuses_on_hashes: bool = False
+    # pip alone fetches from outside the index or shows a local file's hash:
+    # proof that the scenario sees it when hooked pip does.
+    pip_follows: bool = False
 
 
 def _other(archive: Archive) -> str:
@@ -553,6 +568,36 @@ def deps_cases() -> Iterator[Case]:
     yield _build_dep_case()
 
 
+# -- direct references in the metadata of unhashed archives --------------------------
+
+
+def _metadata_ref_case(target: str, app_state: str) -> Case:
+    def build(w: World) -> Scenario:
+        if target == "url":
+            reference = w.elsewhere(wheel("probe", "1.0"))
+        else:  # a local file an attacker would like hashed and shown
+            secret = w.root / "secrets" / "id_rsa"
+            secret.parent.mkdir(parents=True, exist_ok=True)
+            secret.write_text("PRIVATE KEY\n")
+            w.secrets.append(secret)
+            reference = secret.as_uri()
+        app = wheel("app", "1.0", requires=[f"probe @ {reference}"])
+        w.index.publish(app)
+        line = Req("app==1.0", [app.sha256] if app_state == "hashed" else [])
+        return Scenario(["-r", "{reqs}/requirements.txt", "-i", w.index.url],
+                        {"requirements.txt": [line]})
+
+    # Unhashed, pip stops at app; hashed, pip follows the reference itself
+    # (the control: a fetch and a read are seen), then stops at its missing hash.
+    return Case(f"metadata-ref-{target}-app-{app_state}", build, pip_refuses_on_hashes=True,
+                pip_follows=app_state == "hashed")
+
+
+def metadata_ref_cases() -> Iterator[Case]:
+    for target, app_state in itertools.product(("url", "file"), ("unhashed", "hashed")):
+        yield _metadata_ref_case(target, app_state)
+
+
 # -- nested requirements and constraints files ---------------------------------------
 
 
@@ -588,7 +633,7 @@ def nesting_cases() -> Iterator[Case]:
 
 def corpus() -> list[Case]:
     cases = [*form_cases(), *dirlink_cases(), *local_cases(), *fragment_cases(), *names_cases(),
-             *extras_marker_cases(), *deps_cases(), *nesting_cases()]
+             *extras_marker_cases(), *deps_cases(), *nesting_cases(), *metadata_ref_cases()]
     ids = [case.id for case in cases]
     assert len(ids) == len(set(ids)), "case ids must be unique"
     return cases

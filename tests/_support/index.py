@@ -9,6 +9,7 @@ import re
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 from tests._support.archives import Archive
 
@@ -18,6 +19,15 @@ def canonical(name: str) -> str:
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
+    def __init__(self, *args: Any, requested: list[str] | None = None, **kwargs: Any) -> None:
+        # First: the request is handled in __init__.
+        self.requested = requested if requested is not None else []
+        super().__init__(*args, **kwargs)
+
+    def do_GET(self) -> None:
+        self.requested.append(self.path)
+        super().do_GET()
+
     def log_message(self, format: str, *args: object) -> None:
         pass
 
@@ -35,7 +45,10 @@ class Index:
         self.files = root / "files"
         self.files.mkdir(parents=True, exist_ok=True)
         (root / "simple").mkdir(exist_ok=True)
-        handler = functools.partial(_QuietHandler, directory=str(root))
+        #: every path requested, in order
+        self.requested: list[str] = []
+        handler = functools.partial(_QuietHandler, directory=str(root),
+                                    requested=self.requested)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
