@@ -435,8 +435,8 @@ def _guard_build_eggs(module):
             sys.stderr.write("WARNING: {}\n(peep-hook policy is warn: strict would stop "
                              "here; going on.)\n".format(message))
             return fetch(self, req)
-        error = getattr(sys.modules.get("distutils.errors"), "DistutilsError", None)
-        raise error(message) if error is not None else SystemExit("error: " + message)
+        # Not a distutils error: setup() has not started, so it would be a traceback.
+        raise SystemExit("ERROR: " + message)
 
     fetch_with_hook.__wrapped__ = fetch
     fetch_with_hook._peep_hook = True

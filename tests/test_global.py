@@ -275,7 +275,7 @@ def test_generated_sitecustomize_refuses_easy_install_fetches_below_a_protected_
                             env=env, cwd=tmp_path, stdin=subprocess.DEVNULL, timeout=60)
 
     if below_pip:
-        assert result.stdout.startswith("refused: error: peep-hook: setuptools 41.6.0 would "
+        assert result.stdout.startswith("refused: ERROR: peep-hook: setuptools 41.6.0 would "
                                         "fetch helperlib"), result
     else:  # outside pip the hook stays out of the way
         assert result.stdout == "easy_install fetched helperlib\n", result
