@@ -18,6 +18,9 @@ earlier ``.pth`` file, a sitecustomize):
   stops it. A preparer used outside a pip command (a program driving pip's
   internals itself) is then refused by the patches' guard, as pip's hash
   checking is not in force for it: :func:`command_started` says which case.
+* ``setuptools.dist``, only below a protected pip run (:data:`BELOW_PIP_ENV`):
+  setuptools older than 42 fetches ``setup_requires`` with easy_install,
+  unhashed; :func:`_guard_build_eggs` refuses it.
 
 Whatever loader brings these modules in (pip's own files, a wheel or .pyz
 through zipimport, with ``exec_module`` or only the legacy ``load_module``),
