@@ -18,6 +18,9 @@ earlier ``.pth`` file, a sitecustomize):
   stops it. A preparer used outside a pip command (a program driving pip's
   internals itself) is then refused by the patches' guard, as pip's hash
   checking is not in force for it: :func:`command_started` says which case.
+* ``setuptools.dist``, only below a protected pip run (:data:`BELOW_PIP_ENV`):
+  setuptools older than 42 fetches ``setup_requires`` with easy_install,
+  unhashed; :func:`_guard_build_eggs` refuses it.
 
 Whatever loader brings these modules in (pip's own files, a wheel or .pyz
 through zipimport, with ``exec_module`` or only the legacy ``load_module``),
@@ -47,6 +50,12 @@ _COMMAND_MODULE = "pip._internal.cli.base_command"
 _PREPARE_MODULE = "pip._internal.operations.prepare"
 _WATCHED = ("pip", _COMMAND_MODULE, _PREPARE_MODULE)
 
+#: Set by a protected pip run for every process below it (the value: its
+#: policy mode). There setuptools' own fetching of build eggs is hooked too.
+BELOW_PIP_ENV = "PEEP_HOOK_BELOW_PIP"
+# ... through the Distribution class in this module (setup_requires and the like).
+_SETUPTOOLS_MODULE = "setuptools.dist"
+
 # armed: Command._main seen to (wrapped, or deliberately not); guarded: the
 # same for RequirementPreparer.__init__; commands: pip commands running now
 # that started through the hook.
@@ -62,7 +71,8 @@ _busy = False
 def find_spec(fullname, path=None, target=None):
     """Notice pip's modules as they are imported."""
     global _busy
-    if _busy or fullname not in _WATCHED:
+    if _busy or not (fullname in _WATCHED or (
+            fullname == _SETUPTOOLS_MODULE and os.environ.get(BELOW_PIP_ENV))):
         return None
     _busy = True
     try:
@@ -131,6 +141,8 @@ def _loaded(module):
         _guard_preparer(module)
     elif name == "pip":
         _check_layout(module)
+    elif name == _SETUPTOOLS_MODULE:
+        _guard_build_eggs(module)
 
 
 def start(global_home=None):
@@ -147,7 +159,7 @@ def start(global_home=None):
             return
         # pip may have been imported before the hook started (a .pth file
         # sorting before peep_hook.pth, a sitecustomize): arm at once.
-        for name in _WATCHED:
+        for name in _WATCHED + (_SETUPTOOLS_MODULE,):
             module = sys.modules.get(name)
             if module is not None and not _initializing(module):
                 _loaded(module)
@@ -393,3 +405,54 @@ def _import_from_home(name):
             __import__(name)
         finally:
             sys.path.remove(HOME)
+
+
+# -- setuptools' own fetching, below a protected pip run ---------------------------
+
+
+def _guard_build_eggs(module):
+    """Wrap ``Distribution.fetch_build_egg`` below a protected pip run.
+
+    setuptools 42 and newer fetch build eggs (``setup_requires``) with
+    ``pip wheel``, which is hooked. Older ones use easy_install, which
+    downloads from any index (the sdist's own setup.cfg may name one) and runs
+    what it gets, with no hash: refused (reported, under the warn policy).
+    """
+    mode = os.environ.get(BELOW_PIP_ENV, "").strip().lower()
+    if not mode or _switched_off():
+        return
+    fetch = getattr(getattr(module, "Distribution", None), "fetch_build_egg", None)
+    if fetch is None or getattr(fetch, "_peep_hook", False) or _fetches_with_pip():
+        return
+
+    def fetch_with_hook(self, req):
+        version = getattr(sys.modules.get("setuptools"), "__version__", "older than 42")
+        name = getattr(req, "project_name", None) or str(req)
+        message = (
+            "peep-hook: setuptools {} would fetch {} (setup_requires of the project "
+            "being built) with easy_install, which checks no hashes, below a pip run "
+            "that requires them. Install {} first, from a requirements file that pins "
+            "it with its hashes (peep-hook fill adds them): setuptools then finds it "
+            "installed and fetches nothing.".format(version, req, name))
+        if mode == "warn":
+            sys.stderr.write("WARNING: {}\n(peep-hook policy is warn: strict would stop "
+                             "here; going on.)\n".format(message))
+            return fetch(self, req)
+        # Not a distutils error: setup() has not started, so it would be a traceback.
+        raise SystemExit("ERROR: " + message)
+
+    fetch_with_hook.__wrapped__ = fetch
+    fetch_with_hook._peep_hook = True
+    try:
+        module.Distribution.fetch_build_egg = fetch_with_hook
+    except Exception:
+        pass
+
+
+def _fetches_with_pip():
+    try:
+        from importlib.util import find_spec as find_real_spec
+
+        return find_real_spec("setuptools.installer") is not None
+    except Exception:
+        return False

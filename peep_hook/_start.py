@@ -15,6 +15,9 @@ exit status 1 and say which file to remove; everything else runs as usual.
 import sys
 
 _WATCHED = ("pip", "pip._internal.cli.base_command", "pip._internal.operations.prepare")
+# _bootstrap.BELOW_PIP_ENV: below a protected pip run, the bootstrap also
+# watches setuptools (which fetches setup_requires itself), so it starts now.
+_BELOW_PIP_ENV = "PEEP_HOOK_BELOW_PIP"
 
 
 def install():
@@ -22,10 +25,11 @@ def install():
     me = sys.modules[__name__]
     if me not in sys.meta_path:
         sys.meta_path.insert(0, me)
-    if "pip" in sys.modules:
+    if "pip" in sys.modules or _BELOW_PIP_ENV in getattr(sys.modules.get("os"), "environ", ()):
         # pip was imported before this ran (by a .pth file sorting before
         # peep_hook.pth, or one in the user site): arm now, as the bootstrap
-        # would never see pip's modules looked up.
+        # would never see pip's modules looked up. Below a protected pip run:
+        # watch setuptools from the start.
         _hand_over(at_start_up=True)
 
 

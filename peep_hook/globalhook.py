@@ -129,8 +129,12 @@ def _peep_hook_watch_for_pip(home):
     import sys
     global _peep_hook_watch
     _peep_hook_watch = type(sys)("_peep_hook_global_watch")
+    import os
     if "pip" in sys.modules or "peep_hook._bootstrap" in sys.modules:
         _peep_hook_hand_over(home)  # pip, or a per-environment hook, came first
+        return
+    if "PEEP_HOOK_BELOW_PIP" in os.environ:  # _bootstrap.BELOW_PIP_ENV
+        _peep_hook_hand_over(home)  # below a protected pip: it watches setuptools too
         return
     watched = ("pip", "pip._internal.cli.base_command", "pip._internal.operations.prepare")
 

@@ -46,6 +46,7 @@ import pip
 import wrapt
 
 from peep_hook import audit, policy
+from peep_hook._bootstrap import BELOW_PIP_ENV
 from peep_hook.patches import build, collect, collect_missing, enforce, installed, local_files
 from peep_hook.patches.common import Wrapper, state
 from peep_hook.pins import HANDOFF_ENV, HandoffError, Pins
@@ -234,6 +235,9 @@ def activate(config_path: str | None = None) -> None:
         _originals.setdefault((id(owner), attr), (owner, attr, inspect.getattr_static(owner, attr)))
         wrapt.wrap_function_wrapper(owner, attr, wrapper)
     _declare_eager_imports()
+    # Every process this pip starts (setup.py, build backends) knows it runs
+    # below a protected pip run.
+    os.environ[BELOW_PIP_ENV] = setting.mode
 
 
 def deactivate() -> None:

@@ -240,6 +240,47 @@ def test_errors_of_the_previous_sitecustomize_stay_its_own_and_the_hook_still_st
         "raised: the old one failed", f"{stdlib / 'peep-hook'} True"], result
 
 
+# A setuptools older than 42: fetch_build_egg is easy_install's (no setuptools.installer).
+OLD_SETUPTOOLS = {
+    "__init__.py": "__version__ = '41.6.0'\nfrom setuptools import dist\n",
+    "dist.py": ("class Distribution:\n"
+                "    def fetch_build_egg(self, req):\n"
+                "        print('easy_install fetched', req)\n"),
+}
+
+
+@pytest.mark.parametrize("below_pip", [False, True], ids=["elsewhere", "below-pip"])
+def test_generated_sitecustomize_refuses_easy_install_fetches_below_a_protected_pip(
+        tmp_path, sources, below_pip):
+    stdlib = tmp_path / "stdlib"
+    stdlib.mkdir()
+    globalhook.enable(str(stdlib), sources=sources)
+    fake = tmp_path / "fake" / "setuptools"
+    fake.mkdir(parents=True)
+    for name, text in OLD_SETUPTOOLS.items():
+        (fake / name).write_text(text)
+    code = (
+        f"import runpy, sys; runpy.run_path({str(stdlib / 'sitecustomize.py')!r}, "
+        "run_name='sitecustomize')\n"
+        f"sys.path.insert(0, {str(fake.parent)!r})\n"
+        "import setuptools.dist\n"
+        "try:\n    setuptools.dist.Distribution().fetch_build_egg('helperlib')\n"
+        "except BaseException as exc:\n    print('refused:', exc)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "PEEP_HOOK"))}
+    if below_pip:  # what a protected pip sets for its children
+        env["PEEP_HOOK_BELOW_PIP"] = "strict"
+    # -S: no site-packages (virtualenv's _virtualenv.pth patches setuptools too).
+    result = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True,
+                            env=env, cwd=tmp_path, stdin=subprocess.DEVNULL, timeout=60)
+
+    if below_pip:
+        assert result.stdout.startswith("refused: ERROR: peep-hook: setuptools 41.6.0 would "
+                                        "fetch helperlib"), result
+    else:  # outside pip the hook stays out of the way
+        assert result.stdout == "easy_install fetched helperlib\n", result
+
+
 def test_enable_and_disable_are_usage_errors_without_global(capsys):
     for command in ("enable", "disable"):
         with pytest.raises(SystemExit) as exit_info:

@@ -260,6 +260,38 @@ def test_prefix_on_the_path_is_brought_under_the_hook(venv, index, tmp_path):
     assert reinstalled(again) == [] and "already satisfied" in again.stdout, str(again)
 
 
+def _scheme_site(where: str, directory: Path, venv: Venv) -> Path:
+    if where == "--target":
+        return directory
+    if where == "--root":  # the venv's own layout, below the root
+        return directory / venv.site_packages.relative_to(venv.site_packages.anchor)
+    return directory / "lib" / PY / "site-packages"
+
+
+@pytest.mark.parametrize("where, resolver", [
+    ("--prefix", ()), ("--prefix", (LEGACY,)), ("--root", ()), ("--target", ()),
+], ids=["prefix", "prefix-legacy", "root", "target"])
+def test_install_elsewhere_leaves_the_running_environment_alone(venv, index, tmp_path,
+                                                                where, resolver):
+    alpha = wheel("alpha", "1.0")
+    index.publish(tampered(alpha))
+    unhooked(venv, "alpha==1.0", "-i", index.url)  # in the venv, without a record
+    index.publish(alpha)
+    req = tmp_path / "requirements.txt"
+    req.write_text(alpha.peep_block())
+    directory = tmp_path / "elsewhere"
+
+    result = ok(venv.pip("install", *resolver, where, directory, "-r", req, "-i", index.url))
+
+    # Reinstalling applies to the scheme pip installs into: the venv's copy
+    # stays (plain pip leaves it too), the directory gets the verified one.
+    assert "TAMPERED" in module(venv.site_packages, "alpha"), str(result)
+    assert reinstalled(result) == [], str(result)
+    site = _scheme_site(where, directory, venv)
+    assert "TAMPERED" not in module(site, "alpha")
+    assert record(site, "alpha", "1.0") == alpha.sha256
+
+
 @pytest.fixture(scope="module")
 def user_venv(tmp_path_factory, wheelhouse, pip_version, hook_wheel) -> Venv:
     """A hooked venv that sees system site-packages, so that --user is allowed."""

@@ -133,6 +133,7 @@ def require_hashes(wrapped, instance, args, kwargs):
             f"nest too deeply): {', '.join(state.files) or 'unknown files'}"
         ) from None
     options.require_hashes = True
+    state.options = options
     state.ensurepip_run = (enforce.is_virtualenv_seed_run(options)
                            or enforce.is_ensurepip_run(options))
     if state.handoff is not None:

@@ -46,6 +46,8 @@ class State:
         #: who bundled them, for messages
         self.bundled_by = "this Python bundles for ensurepip"
         self.audit: audit.AuditLog | None = None
+        #: this command's options (install: --prefix and --root say where it installs)
+        self.options: Any = None
 
 
 def warn_mode() -> bool:

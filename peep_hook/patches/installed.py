@@ -6,7 +6,9 @@ peep-hook installs gets a record of the archive's verified hash
 requirement only if that record is one of the hashes given for it now, or, for
 a URL or path requirement, the archive verified in this run. Otherwise pip
 reinstalls it from the archive it verifies now, as ``--force-reinstall`` would
-for that one requirement, and says so in one line. It is never adopted
+for that one requirement, and says so in one line; only where pip installs:
+with ``--prefix`` or ``--root`` the running environment's copy stays and the
+verified one is installed there. It is never adopted
 without reinstalling (comparing installed files with a wheel's RECORD would
 miss what pip itself adds: scripts, byte code, INSTALLER).
 
@@ -24,10 +26,12 @@ miss what pip itself adds: scripts, byte code, INSTALLER).
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
 from pip._internal.exceptions import DistributionNotFound
+from pip._internal.locations import get_scheme
 from pip._internal.utils.misc import redact_auth_from_url
 from pip._vendor.packaging.version import InvalidVersion, Version
 
@@ -156,6 +160,26 @@ def _in_usersite(dist: Any) -> bool:
     if isinstance(flag, bool):
         return flag
     return bool(_dist_in_usersite is not None and _dist_in_usersite(dist))
+
+
+def _in_install_scheme(dist: Any) -> bool:
+    """Whether ``dist`` lives where this pip installs. With ``--prefix`` or
+    ``--root`` pip installs elsewhere yet counts what the running environment
+    holds: replacing it there would take it out of that environment."""
+    options = state.options
+    prefix = getattr(options, "prefix_path", None)
+    root = getattr(options, "root_path", None)
+    if not prefix and not root:
+        return True  # the running environment; --user: pip's own rules
+    scheme = get_scheme("", user=False, home=None, root=root,
+                        isolated=bool(getattr(options, "isolated_mode", False)), prefix=prefix)
+    location = getattr(dist, "location", None)
+    return location is not None and _same_path(location) in {
+        _same_path(scheme.purelib), _same_path(scheme.platlib)}
+
+
+def _same_path(path: str) -> str:
+    return os.path.normcase(os.path.realpath(path))
 
 
 def _same_version(dist: Any, version: Any) -> bool:
@@ -293,6 +317,11 @@ def _replace_hidden(resolver: Any, factory: Any, hidden: dict[str, tuple[Any, Ve
             else:
                 ireq.should_reinstall = True  # a new version, or a local sdist (pip's rule)
             continue
+        if not _in_install_scheme(dist):
+            # Installed elsewhere: the verified archive goes where pip
+            # installs; pip's own rule (a new version) alone uninstalls.
+            ireq.should_reinstall = not same
+            continue
         ireq.should_reinstall = True
         if same:
             _announce(name, dist, link, reason)
@@ -340,9 +369,12 @@ def _reinstall_legacy(preparer: Any, req: Any, name: str, dist: Any, link: Any,
                       verdict: Verdict, wrapped, args, kwargs):
     """What the legacy resolver does for --force-reinstall, for this one
     requirement: fetch (verified), then replace what is installed."""
-    if verdict.reason is not None:
+    # Replaced only where pip installs (the --user rules, --prefix, --root);
+    # elsewhere the verified archive is installed beside it.
+    replaces = (not preparer.use_user_site or _in_usersite(dist)) and _in_install_scheme(dist)
+    if verdict.reason is not None and replaces:
         _announce(name, dist, link, verdict.reason)
-    if not preparer.use_user_site or _in_usersite(dist):
+    if replaces:
         req.should_reinstall = True
     req.satisfied_by = None
     if req.link is None:
@@ -359,5 +391,6 @@ def _reinstall_legacy(preparer: Any, req: Any, name: str, dist: Any, link: Any,
             req.should_reinstall = False
             req.satisfied_by = dist
             return wrapped(*args, **kwargs)
-        _announce(name, dist, link, reason)
+        if replaces:
+            _announce(name, dist, link, reason)
     return prepared

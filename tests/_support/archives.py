@@ -234,3 +234,26 @@ def tampered(archive: Archive, *, marker_dir: Path | None = None) -> Archive:
         return wheel(archive.name, archive.version, payload="TAMPERED = True")
     assert marker_dir is not None, "a tampered sdist needs a marker directory"
     return sdist(archive.name, archive.version, marker_dir=marker_dir, payload="TAMPERED = True")
+
+
+def setup_py_sdist(name: str, version: str, *, marker_dir: Path, setup_requires: Sequence[str] = (),
+                   setup_cfg: str = "") -> Archive:
+    """A legacy sdist (setup.py, no pyproject.toml) whose setup.py writes
+    ``marker_dir/<name>-<version>`` when it runs (with io.open: easy_install's
+    sandbox replaces only the built-in open, as any attacker knows)."""
+    marker = marker_dir / f"{name}-{version}"
+    setup_py = textwrap.dedent(
+        f"""\
+        import io
+        from setuptools import setup
+        with io.open({str(marker)!r}, "a") as f:
+            f.write("setup.py ran\\n")
+        setup(name={name!r}, version={version!r}, py_modules=[],
+              setup_requires={list(setup_requires)!r})
+        """
+    )
+    return _sdist_files(name, version, {
+        "setup.py": setup_py,
+        "setup.cfg": setup_cfg,
+        "PKG-INFO": _pkg_info(name, version, ()),
+    })
