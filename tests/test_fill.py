@@ -123,16 +123,17 @@ def test_unpinned_and_missing_requirements_are_reported_and_the_rest_filled(
     alpha = wheel("alpha", "1.0")
     index.publish(alpha, wheel("beta", "2.0"))
     req = tmp_path / "requirements.txt"
-    req.write_text("beta>=1\nalpha==1.0\nnosuch==1.0\n-r http://127.0.0.1:9/more.txt\n")
+    more = index.serve_text("more.txt", "gamma==1.0\n")  # pip reads it; fill edits local files
+    req.write_text(f"beta>=1\nalpha==1.0\nnosuch==1.0\n-r {more}\n")
 
     result = fill(venv, req, "--index-url", index.url)
 
     assert result.returncode == 1, str(result)
     assert f"{req}:1: beta>=1 is not pinned with ==" in result.stderr
     assert f"{req}:4: nosuch==1.0: no file of this release on {index.url}" in result.stderr
-    assert f"{req}:5: note: not following http://127.0.0.1:9/more.txt" in result.stderr
+    assert f"{req}:5: note: not following {more}" in result.stderr
     assert req.read_text() == (f"beta>=1\n# sha256: {alpha.peep}\nalpha==1.0\nnosuch==1.0\n"
-                               "-r http://127.0.0.1:9/more.txt\n")
+                               f"-r {more}\n")
 
 
 def test_a_published_hash_that_does_not_match_the_download_is_refused(venv, index, tmp_path):
