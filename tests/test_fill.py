@@ -1,7 +1,7 @@
 """peep-hook fill: adding the missing peep hash lines, from a hermetic local index.
 
-fill runs in the test venv (``python -m peep_hook fill``), so it chooses files
-with the vendored packaging of the pip under test; the files it writes are then
+fill runs in the test venv (``python -m peep_hook fill``), so it asks the pip
+under test: its configuration, session and finder. The files it writes are then
 proved by the real hooked ``pip install -r`` in that venv.
 """
 
@@ -14,6 +14,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+from peep_hook.support import version_tuple
 from tests._support.archives import (
     Archive,
     _sdist_files,
@@ -21,14 +22,22 @@ from tests._support.archives import (
     sdist,
     wheel,
 )
+from tests._support.index import Index
 from tests._support.venvs import Result, Venv
 
 CP_TAG = f"cp{sys.version_info[0]}{sys.version_info[1]}"
 TRUST = "trusting what the index serves today"
 
 
-def fill(venv: Venv, *args: object) -> Result:
-    return venv.python_run("-m", "peep_hook", "fill", *map(str, args))
+def fill(venv: Venv, *args: object, env: dict[str, str] | None = None) -> Result:
+    return venv.python_run("-m", "peep_hook", "fill", *map(str, args), env=env)
+
+
+def pip_conf(tmp_path: Path, **settings: object) -> dict[str, str]:
+    """An environment whose only pip configuration is this [global] section."""
+    conf = tmp_path / "pip.conf"
+    conf.write_text("[global]\n" + "".join(f"{k} = {v}\n" for k, v in settings.items()))
+    return {"PIP_CONFIG_FILE": str(conf)}
 
 
 def renamed(archive: Archive, filename: str, payload: str) -> Archive:
@@ -310,3 +319,113 @@ def test_a_build_dependency_pinned_in_the_files_keeps_its_pin(venv, index, tmp_p
     assert result.returncode == 0, str(result)
     assert "setuptools" not in constraints.read_text()
     assert wheel_new.peep_block() in constraints.read_text()
+
+
+# -- where fill looks: where pip would ----------------------------------------------
+
+
+def test_an_index_named_only_in_pip_conf_is_asked_and_a_project_it_lacks_fails(
+        venv, index, tmp_path):
+    alpha = wheel("alpha", "1.0")
+    index.publish(alpha)
+    # Credentials in the configured URL are sent, and never printed or written.
+    secret_url = index.url.replace("//", "//user:s3cret@")
+    req = tmp_path / "requirements.txt"
+    req.write_text("alpha==1.0\nbeta==1.0\n")
+
+    result = fill(venv, req, env=pip_conf(tmp_path, **{"index-url": secret_url}))
+
+    assert result.returncode == 1, str(result)
+    assert req.read_text() == f"# sha256: {alpha.peep}\nalpha==1.0\nbeta==1.0\n"
+    redacted = index.url.replace("//", "//user:****@")
+    assert f"{req}:3: beta==1.0: no file of this release on {redacted}" in result.stderr
+    assert "s3cret" not in result.output
+
+
+def test_an_index_named_only_in_pip_index_url_is_asked(venv, index, tmp_path):
+    alpha = wheel("alpha", "1.0")
+    index.publish(alpha)
+    req = tmp_path / "requirements.txt"
+    req.write_text("alpha==1.0\n")
+
+    result = fill(venv, req, env={"PIP_INDEX_URL": index.url})
+
+    assert result.returncode == 0, str(result)
+    assert req.read_text() == alpha.peep_block()
+
+
+def test_no_index_and_find_links_in_pip_conf_are_followed(venv, tmp_path):
+    alpha = wheel("alpha", "1.0")
+    alpha.write(tmp_path / "wheels")
+    req = tmp_path / "requirements.txt"
+    req.write_text("alpha==1.0\n")
+    env = pip_conf(tmp_path, **{"no-index": "true", "find-links": tmp_path / "wheels"})
+
+    result = fill(venv, req, env=env)
+
+    assert result.returncode == 0, str(result)
+    assert req.read_text() == alpha.peep_block()
+
+
+def test_basic_auth_with_the_credentials_only_in_netrc(venv, tmp_path):
+    private = Index(tmp_path / "private", credentials=("deploy", "n3trc-secret"))
+    try:
+        alpha = wheel("alpha", "1.0")
+        private.publish(alpha)
+        home = tmp_path / "home"
+        home.mkdir()
+        netrc = home / ".netrc"
+        netrc.write_text("machine 127.0.0.1 login deploy password n3trc-secret\n")
+        netrc.chmod(0o600)
+        req = tmp_path / "requirements.txt"
+        req.write_text("alpha==1.0\n")
+
+        result = fill(venv, req, env={"PIP_INDEX_URL": private.url, "HOME": str(home)})
+    finally:
+        private.close()
+
+    assert result.returncode == 0, str(result)
+    assert req.read_text() == alpha.peep_block()
+    assert "n3trc-secret" not in result.output
+
+
+def test_a_json_only_index_is_read_by_pips_that_read_pep_691(venv, tmp_path, pip_version):
+    json_index = Index(tmp_path / "json", json_only=True)
+    try:
+        alpha = wheel("alpha", "1.0")
+        json_index.publish(alpha)
+        req = tmp_path / "requirements.txt"
+        req.write_text("alpha==1.0\n")
+
+        result = fill(venv, req, "--index-url", json_index.url)
+    finally:
+        json_index.close()
+
+    if version_tuple(pip_version) >= (22, 2):  # pip reads PEP 691 since 22.2
+        assert result.returncode == 0, str(result)
+        assert req.read_text() == alpha.peep_block()
+    else:  # as this pip would: no file found there, and none hashed from elsewhere
+        assert result.returncode == 1, str(result)
+        assert f"alpha==1.0: no file of this release on {json_index.url}" in result.stderr
+        assert req.read_text() == "alpha==1.0\n"
+
+
+def test_fills_for_another_python_and_platform_as_pip_download_would(venv, index, tmp_path):
+    other = "3.12" if sys.version_info[:2] != (3, 12) else "3.13"
+    other_tag = "cp" + other.replace(".", "")
+    here = renamed(wheel("alpha", "1.0"), f"alpha-1.0-{CP_TAG}-none-any.whl", "HERE = 1")
+    there = renamed(here, f"alpha-1.0-{other_tag}-none-any.whl", "THERE = 1")
+    arm = renamed(here, "alpha-1.0-py3-none-manylinux2014_aarch64.whl", "ARM = 1")
+    index.publish(here, there, arm)
+    for_other, for_arm = tmp_path / "other.txt", tmp_path / "arm.txt"
+    for_other.write_text("alpha==1.0 ; python_version >= '3.12'\n")
+    for_arm.write_text("alpha==1.0\n")
+
+    other_python = fill(venv, for_other, "-i", index.url, "--python-version", other)
+    other_platform = fill(venv, for_arm, "-i", index.url, "--platform", "manylinux2014_aarch64",
+                          "--only-binary", ":all:")
+
+    assert other_python.returncode == 0, str(other_python)
+    assert for_other.read_text() == f"# sha256: {there.peep}\nalpha==1.0 ; python_version >= '3.12'\n"
+    assert other_platform.returncode == 0, str(other_platform)
+    assert for_arm.read_text() == arm.peep_block()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import functools
 import hashlib
 import html
+import json
 import re
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -18,8 +20,29 @@ def canonical(name: str) -> str:
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
+    #: "Basic ..." the client must send, if any (a private index)
+    authorization: str | None = None
+    #: project pages in PEP 691's JSON only (index.json), never HTML
+    json_only = False
+
     def log_message(self, format: str, *args: object) -> None:
         pass
+
+    def send_head(self):  # type: ignore[no-untyped-def]
+        if self.authorization and self.headers.get("Authorization") != self.authorization:
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Basic realm="index"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return None
+        if self.json_only and self.path.startswith("/simple/") and self.path.endswith("/"):
+            self.path += "index.json"
+        return super().send_head()
+
+    def guess_type(self, path):  # type: ignore[no-untyped-def]
+        if str(path).endswith("index.json"):
+            return "application/vnd.pypi.simple.v1+json"
+        return super().guess_type(path)
 
 
 class Index:
@@ -30,12 +53,22 @@ class Index:
     carrying ``#sha256=`` of what it really serves, as an attacker's would.
     """
 
-    def __init__(self, root: Path) -> None:
+    json_only = False
+
+    def __init__(self, root: Path, *, credentials: tuple[str, str] | None = None,
+                 json_only: bool = False) -> None:
+        """``credentials``: (user, password) every request must carry (basic auth).
+        ``json_only``: project pages in PEP 691's JSON form only."""
         self.root = root
         self.files = root / "files"
         self.files.mkdir(parents=True, exist_ok=True)
         (root / "simple").mkdir(exist_ok=True)
-        handler = functools.partial(_QuietHandler, directory=str(root))
+        self.json_only = json_only
+        token = base64.b64encode(":".join(credentials).encode()).decode() if credentials else None
+        attributes = {"authorization": f"Basic {token}" if token else None,
+                      "json_only": json_only}
+        handler_class = type("_Handler", (_QuietHandler,), attributes)
+        handler = functools.partial(handler_class, directory=str(root))
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
@@ -70,6 +103,14 @@ class Index:
                 links.append(f'<a href="{href}">{html.escape(path.name)}</a><br/>')
         page = self.root / "simple" / project / "index.html"
         page.parent.mkdir(parents=True, exist_ok=True)
+        if self.json_only:
+            files = [{"filename": path.name, "url": f"../../files/{path.name}",
+                      "hashes": {"sha256": hashlib.sha256(path.read_bytes()).hexdigest()}}
+                     for path in sorted(self.files.iterdir())
+                     if canonical(path.name.split("-")[0]) == project]
+            page.with_name("index.json").write_text(json.dumps(
+                {"meta": {"api-version": "1.0"}, "name": project, "files": files}))
+            return
         page.write_text("<!DOCTYPE html><html><body>\n" + "\n".join(links) + "\n</body></html>\n")
 
     def close(self) -> None:
