@@ -14,6 +14,8 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from peep_hook.support import version_tuple
 from tests._support.archives import (
     Archive,
@@ -429,3 +431,17 @@ def test_fills_for_another_python_and_platform_as_pip_download_would(venv, index
     assert for_other.read_text() == f"# sha256: {there.peep}\nalpha==1.0 ; python_version >= '3.12'\n"
     assert other_platform.returncode == 0, str(other_platform)
     assert for_arm.read_text() == arm.peep_block()
+
+
+def test_fill_refuses_when_a_pip_internal_it_uses_has_changed_shape(monkeypatch):
+    from pip._internal.index.package_finder import PackageFinder
+
+    from peep_hook.fill_pip import FillError, check_pip
+
+    def find_best_candidate(self: object, name: str, specifier: object = None) -> None:
+        """A pip whose finder no longer takes the hashes to prefer."""
+
+    monkeypatch.setattr(PackageFinder, "find_best_candidate", find_best_candidate)
+    with pytest.raises(FillError, match=r"PackageFinder\.find_best_candidate has parameters "
+                       r"\(name, specifier\), expected \(project_name, specifier, hashes"):
+        check_pip()
