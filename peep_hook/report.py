@@ -19,6 +19,7 @@ from peep_hook.reqfile import HashLine
 # pip's comes_from for a line of a file: "-r requirements.txt (line 3)"
 _COMES_FROM_FILE = re.compile(r"-[rc] (.+?)(?: \(line \d+\))?$")
 _COMES_FROM_LINE = re.compile(r"-[rc] (.+) \(line (\d+)\)$")
+_PYLOCK_NAME = re.compile(r"pylock(?:\.[^.]+)?\.toml")  # PEP 751's file names
 _SDIST_SUFFIXES = (".tar.gz", ".tgz", ".tar.bz2", ".tbz", ".tar.xz", ".txz", ".tar", ".zip")
 
 
@@ -189,6 +190,7 @@ def _mismatch(error: Any, origins: Mapping[str, Origin]) -> str:
         if origin is None:
             # Not from a line this pip read: say where else it came from.
             told = getattr(error, "peep_hook_origins", {}).get(hex_digest)
+            told = told or _lock_origin(req, hex_digest)
             lines.append(f"    {label}  {pip_option(hex_digest)}    "
                          f"({told or 'given for it, origin unknown'})")
         else:
@@ -205,6 +207,24 @@ def _mismatch(error: Any, origins: Mapping[str, Origin]) -> str:
     source = _source_of(link)
     lines.append(f"    Hint: {_mismatch_hint(got, filename, incomplete, source)}")
     return "\n".join(lines)
+
+
+def _lock_origin(req: Any, hex_digest: str) -> str | None:
+    """Where a pylock.toml (pip 26.1+: ``-r pylock.toml``) gave this hash: the
+    file, the line that holds it, and the package entry."""
+    lock = getattr(req, "comes_from", None)
+    if not isinstance(lock, str) or not _PYLOCK_NAME.fullmatch(os.path.basename(lock)):
+        return None
+    where = os.path.basename(lock)
+    try:
+        with open(lock, encoding="utf-8") as f:
+            for lineno, line in enumerate(f, start=1):
+                if hex_digest in line.lower():
+                    where += f", line {lineno}"
+                    break
+    except (OSError, ValueError):  # a URL, or unreadable now: the name is enough
+        pass
+    return f"{where}, in the [[packages]] entry for {_name(req)}"
 
 
 def _source_of(link: Any) -> str:
