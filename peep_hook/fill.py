@@ -184,6 +184,7 @@ class _ReqFile:
         self.lines = text.splitlines(keepends=True)  # as pip and reqfile.scan split them
         self.hashes = scan(text)
         self.inserts: dict[int, list[str]] = {}  # line number -> hash values above it
+        self.removed: set[int] = set()  # stale hash lines to drop (--update)
         self.appended: list[list[str]] = []  # whole blocks, after the last line
 
     @classmethod
@@ -204,7 +205,7 @@ class _ReqFile:
 
     @property
     def changed(self) -> bool:
-        return bool(self.inserts or self.appended)
+        return bool(self.inserts or self.appended or self.removed)
 
     def _ending(self, line: str) -> str:
         for ending in ("\r\n", "\n", "\r"):
@@ -231,7 +232,8 @@ class _ReqFile:
                 indent = line[: len(line) - len(line.lstrip(" \t"))]
                 out.extend(f"{indent}# sha256: {v}{self._ending(line)}" for v in values)
             moved[lineno] = len(out) + 1
-            out.append(line)
+            if lineno not in self.removed:
+                out.append(line)
         placed = []
         if self.appended:
             ending = self._ending(out[-1] if out else "")
@@ -297,6 +299,7 @@ class _Added:
     block: int  # index into file.appended; -1 for an insertion
     display: str
     hashes: list[tuple[str, str, str]]  # (hex, file name, how it was hashed)
+    stale: list[str] = field(default_factory=list)  # peep values removed (--update)
 
 
 _Where = Union["tuple[_ReqFile, int]", str]  # a line of a file, or a plain label
@@ -361,11 +364,17 @@ class _Filler:
             _, moved, placed = layout[id(added.file)]
             line = moved[added.lineno] if added.block < 0 else placed[added.block]
             print(f"{added.file.path}:{line}: {added.display}", file=out)
+            for value in added.stale:
+                print(f"  - # sha256: {value}  (matches no file of this release: removed)",
+                      file=out)
             for hex_digest, filename, how in added.hashes:
                 print(f"    # sha256: {hex_to_peep(hex_digest)}  {filename} ({how})", file=out)
         count = sum(len(a.hashes) for a in self.added)
         summary = (f"peep-hook fill: {_plural(count, 'hash')} added for "
                    f"{_plural(len(self.added), 'requirement')} in {_plural(len(changed), 'file')}")
+        stale = sum(len(a.stale) for a in self.added)
+        if stale:
+            summary += f", {_plural(stale, 'stale hash')} removed"
         if self.settings.dry_run:
             summary += " (dry run: nothing written)"
         if self.failures:
@@ -474,6 +483,9 @@ class _Filler:
             return
         if applies:
             self.pins.setdefault(key, _Pin(req.name, specs[0].version, entry))
+        if hashed and self.settings.update:
+            self.update(entry, req, display, applies)
+            return
         if hashed and not self.settings.build_constraints:
             return  # nothing to fill, nothing to learn: no network at all
         best = self.index.best(req.name, req.specifier, entry.allowed) if applies else None
@@ -496,6 +508,43 @@ class _Filler:
             entry.allowed.add(download.sha256)
             hashes = [(download.sha256, best.filename, "downloaded" + _yanked(best))]
         self.add(entry, display, hashes)
+
+    def update(self, entry: _Entry, req: Any, display: str, applies: bool) -> None:
+        """--update: drop the block's hash lines that match no file of the pinned
+        release (stale after a version bump), keep the rest, and add the hash of
+        the file pip would install (every file, with --all-files) if none is left."""
+        version = self.pkg.parse_version(list(req.specifier)[0].version)
+        files = self.index.release(req.name, version)
+        if not files:
+            raise FillError(f"{display}: no file of this release on {self.index.describe()}; "
+                            "its hashes are left as they are")
+        release = self.all_hashes(files)
+        known = {h for h, _, _ in release}
+        block = entry.file.hashes.hashes_for(entry.lineno)
+        stale = [h for h in block if h.hex not in known]
+        if any(h not in known for h in entry.allowed - {h.hex for h in block}):
+            self.note(entry.where, f"{display}: a --hash option matches no file of this "
+                      "release; fill edits peep lines only: remove it by hand")
+        if not stale:
+            entry.chosen = self.index.best(req.name, req.specifier, entry.allowed) \
+                if applies else None
+            return
+        entry.allowed -= {h.hex for h in stale}
+        if self.settings.all_files:
+            new = [r for r in release if r[0] not in entry.allowed]
+        else:
+            best = self.index.best(req.name, req.specifier, entry.allowed) if applies else None
+            if best is None and not entry.allowed:
+                raise FillError(self.not_found(req, display))
+            new = []
+            if best is not None:
+                download = self.fetch(best)
+                entry.chosen, entry.chosen_download = best, download
+                if download.sha256 not in entry.allowed:
+                    new = [(download.sha256, best.filename, "downloaded" + _yanked(best))]
+        entry.allowed.update(h for h, _, _ in new)
+        entry.file.removed.update(h.lineno for h in stale)
+        self.add(entry, display, new, stale=[h.value for h in stale])
 
     def not_found(self, req: Any, display: str) -> str:
         """Why pip's finder offers no file of a pinned release here."""
@@ -545,10 +594,11 @@ class _Filler:
             entry.chosen = File(location, download.filename, "0", False, download.sha256, False)
             entry.chosen_download = download
 
-    def add(self, entry: _Entry, display: str, hashes: list[tuple[str, str, str]]) -> None:
+    def add(self, entry: _Entry, display: str, hashes: list[tuple[str, str, str]],
+            stale: Sequence[str] = ()) -> None:
         unique = list({h[0]: h for h in hashes}.values())
         entry.file.inserts[entry.lineno] = [hex_to_peep(h) for h, _, _ in unique]
-        self.added.append(_Added(entry.file, entry.lineno, -1, display, unique))
+        self.added.append(_Added(entry.file, entry.lineno, -1, display, unique, list(stale)))
 
     def fetch(self, f: File) -> Download:
         """Download a file; its hash must be the one the index published, if any."""

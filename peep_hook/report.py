@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -256,13 +257,17 @@ def _mismatch_hint(got: str | None, filename: str | None, incomplete: bool = Fal
     cache = (" If it came from pip's HTTP cache, `pip cache purge` removes it; "
              "the next run then downloads afresh." if "HTTP cache" in source else "")
     return (
-        f"{source} {kind}.{cache} If your hashes are for another kind of file "
-        "(the sdist instead of a wheel, or a wheel for another platform) or for "
-        "another version, add this file's hash as one more line in the block "
-        "(any one hash may match), but only once you know the file is genuine. "
-        "If nothing changed on your side, the archive may have been tampered "
-        "with: do not install it."
+        f"{source} {kind}.{cache} If the block's hashes are for another file of this "
+        "release (the sdist, or a wheel for another Python or platform; this is Python "
+        f"{_this_python()}), `peep-hook fill --all-files` hashes every file of it; if they "
+        "are for another version (stale after a version bump), `peep-hook fill --update` "
+        "replaces them. Do either only once you know the files are genuine. If nothing "
+        "changed on your side, the archive may have been tampered with: do not install it."
     )
+
+
+def _this_python() -> str:
+    return f"{sys.version_info[0]}.{sys.version_info[1]}"
 
 
 def _unpinned(error: Any) -> str:

@@ -187,6 +187,27 @@ def test_all_files_uses_published_hashes_and_downloads_only_the_others(venv, ind
     assert "alpha-1.0.tar.gz (downloaded)" in result.stdout
 
 
+def test_update_replaces_hashes_stale_after_a_version_bump_and_keeps_the_rest(
+        venv, index, tmp_path, markers):
+    old, new = wheel("alpha", "1.0"), wheel("alpha", "2.0")
+    gamma_old, gamma = wheel("gamma", "1.0"), wheel("gamma", "2.0")
+    gamma_sdist = sdist("gamma", "2.0", marker_dir=markers)
+    index.publish(old, new, gamma_old, gamma, gamma_sdist)
+    req = tmp_path / "requirements.txt"
+    req.write_text(f"# sha256: {old.peep}\nalpha==2.0\n"
+                   f"# sha256: {gamma_old.peep}\n# sha256: {gamma_sdist.peep}\ngamma==2.0\n")
+
+    result = fill(venv, req, "--update", "--index-url", index.url)
+
+    assert result.returncode == 0, str(result)
+    # gamma keeps its sdist's hash, which pip in hash-checking mode prefers.
+    assert req.read_text() == (f"{new.peep_block()}"
+                               f"# sha256: {gamma_sdist.peep}\ngamma==2.0\n")
+    assert f"  - # sha256: {old.peep}  (matches no file of this release: removed)" \
+        in result.stdout
+    assert "1 hash added for 2 requirements in 1 file, 2 stale hashes removed" in result.stdout
+
+
 def test_marker_excluding_this_python_is_skipped_without_all_files(venv, index, tmp_path):
     index.publish(wheel("alpha", "1.0"))
     req = tmp_path / "requirements.txt"
