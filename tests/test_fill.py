@@ -308,6 +308,29 @@ def test_build_constraints_let_hooked_pip_build_an_sdist(venv, index, tmp_path, 
     assert "0 hashes added" in again.stdout  # every pin is there already
 
 
+def test_build_constraints_pin_the_sdists_a_no_binary_build_fetches(
+        venv, index, tmp_path, markers):
+    app = sdist("app", "1.0", marker_dir=markers, backend="setuptools.build_meta",
+                build_requires=["setuptools>=40.8.0"])
+    setuptools = sdist("setuptools", "70.0", marker_dir=markers)  # in-tree backend
+    wheel_sdist = sdist("wheel", "0.45.0", marker_dir=markers)
+    index.publish(app, setuptools, wheel("setuptools", "70.0"), wheel_sdist,
+                  wheel("wheel", "0.45.0"))
+    req = tmp_path / "requirements.txt"
+    req.write_text("app==1.0\n")
+    constraints = tmp_path / "build.txt"
+
+    # pip hands --no-binary to the build child, which then fetches sdists.
+    result = fill(venv, req, "--no-binary", ":all:", "--build-constraints", constraints,
+                  "--index-url", index.url)
+
+    assert result.returncode == 0, str(result)
+    label = "# build dependency of app==1.0\n"
+    assert constraints.read_text() == (label + setuptools.peep_block() + "\n"
+                                       + label + wheel_sdist.peep_block())
+    assert not any(markers.iterdir())  # nothing of any archive ran
+
+
 def test_sdist_without_pyproject_needs_setuptools_and_wheel(venv, index, tmp_path):
     legacy = _sdist_files("legacy", "1.0", {
         "setup.py": "raise SystemExit('never run')\n",
