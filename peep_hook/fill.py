@@ -41,7 +41,10 @@ Decisions:
   build each sdist here: ``[build-system] requires`` (``setuptools>=40.8.0``
   when there is none), plus ``wheel`` for a setuptools backend (setuptools
   before 70.1 asks for it at build time), and their dependencies from wheel
-  ``METADATA``, recursively. A name pinned in the files keeps its pin; any
+  ``METADATA``, recursively: from the index's PEP 658 metadata file where it
+  offers one (pip 22.3+ reads it; the wheel is then not downloaded, and its
+  hash is the one the index publishes), else from the downloaded wheel. A
+  name pinned in the files keeps its pin; any
   other takes the newest version pip's finder offers that satisfies the first
   requirement on it, and a later requirement that version does not satisfy
   is an error (no backtracking). Requirements that a backend adds at build
@@ -720,11 +723,15 @@ class _Filler:
                 raise FillError(f"not found on {self.index.describe()}")
             raise FillError(f"no version that satisfies it installs on Python "
                             f"{self.index.python_version} here (from {self.index.describe()})")
-        download = self.fetch(best)
+        download = None
         if self.settings.all_files:
             release = self.index.release(req.name, self.pkg.parse_version(best.version))
             hexes = self.all_hashes(release)
+        elif best.is_wheel and best.sha256 and best.metadata_url:
+            # PEP 658: its dependencies without downloading it; the hash as published.
+            hexes = [(best.sha256, best.filename, "published by the index")]
         else:
+            download = self.fetch(best)
             hexes = [(download.sha256, best.filename, "downloaded")]
         return _Pin(req.name, best.version, None, hexes, best, download)
 
@@ -736,6 +743,9 @@ class _Filler:
             self.note(where, f"{pin.name}=={pin.version}: no archive of it was found for this "
                       "Python; its dependencies are not followed")
             return []
+        if pin.chosen.is_wheel and pin.download is None and pin.chosen.metadata_url:
+            text = self.index.metadata(pin.chosen)  # PEP 658
+            return email.parser.HeaderParser().parsestr(text).get_all("Requires-Dist") or []
         download = pin.download or self.fetch(pin.chosen)
         pin.download = download
         if pin.chosen.is_wheel:

@@ -122,6 +122,9 @@ class File:
     is_wheel: bool
     sha256: str | None  # as published by the index or find-links page
     yanked: bool
+    #: PEP 658: the wheel's METADATA, served beside it (pip 22.3+ reads the link)
+    metadata_url: str | None = None
+    metadata_sha256: str | None = None
 
 
 @dataclass
@@ -273,14 +276,29 @@ class PipIndex:
     @staticmethod
     def _file(candidate: Any) -> File:
         link = candidate.link
-        hashes = getattr(link, "_hashes", None)  # pip 23.0+: every hash published
-        if isinstance(hashes, dict):
-            sha256 = hashes.get("sha256")
-        else:
-            sha256 = link.hash if link.hash_name == "sha256" else None
+        metadata = getattr(link, "metadata_link", None)  # PEP 658, pip 22.3+
+        metadata_link = metadata() if callable(metadata) and link.is_wheel else None
         return File(url=link.url_without_fragment, filename=link.filename,
                     version=str(candidate.version), is_wheel=bool(link.is_wheel),
-                    sha256=sha256.lower() if sha256 else None, yanked=bool(link.is_yanked))
+                    sha256=_sha256(link), yanked=bool(link.is_yanked),
+                    metadata_url=metadata_link.url_without_fragment if metadata_link else None,
+                    metadata_sha256=_sha256(metadata_link) if metadata_link else None)
+
+    def metadata(self, f: File) -> str:
+        """A wheel's METADATA from the index's PEP 658 file, checked against the hash
+        the index publishes for it, if any."""
+        assert f.metadata_url is not None
+        try:
+            response = self.session.get(f.metadata_url)
+            response.raise_for_status()
+            data = response.content
+        except OSError as exc:
+            raise FillError(f"cannot download {redact(f.metadata_url)}: {_reason(exc)}") \
+                from None
+        if f.metadata_sha256 and hashlib.sha256(data).hexdigest() != f.metadata_sha256:
+            raise FillError(f"{redact(f.metadata_url)}: the index publishes sha256="
+                            f"{f.metadata_sha256} for it but served other bytes")
+        return data.decode("utf-8", errors="replace")
 
     # -- downloading
 
@@ -330,6 +348,16 @@ class PipIndex:
     @property
     def python_version(self) -> str:
         return ".".join(map(str, self.target.py_version_info[:3]))
+
+
+def _sha256(link: Any) -> str | None:
+    """The sha256 a page publishes for a link (``#sha256=``, or PEP 691's hashes)."""
+    hashes = getattr(link, "_hashes", None)  # pip 23.0+: every hash published
+    if isinstance(hashes, dict):
+        value = hashes.get("sha256")
+    else:
+        value = link.hash if link.hash_name == "sha256" else None
+    return value.lower() if value else None
 
 
 def _unquote(text: str) -> str:

@@ -331,6 +331,36 @@ def test_build_constraints_pin_the_sdists_a_no_binary_build_fetches(
     assert not any(markers.iterdir())  # nothing of any archive ran
 
 
+def test_build_dependencies_are_read_from_pep_658_metadata_without_the_wheels(
+        venv, tmp_path, markers, pip_version):
+    served = Index(tmp_path / "pep658")
+    served.core_metadata = True
+    try:
+        setuptools = wheel("setuptools", "70.0", requires=["helperdep>=1"])
+        helper, wheel_new = wheel("helperdep", "1.0"), wheel("wheel", "0.45.0")
+        app = sdist("app", "1.0", marker_dir=markers, backend="setuptools.build_meta",
+                    build_requires=["setuptools>=40.8.0"])
+        served.publish(app, setuptools, helper, wheel_new)
+        # Listed with its hash and metadata, but not served: a download would fail.
+        (served.files / setuptools.filename).unlink()
+        req = tmp_path / "requirements.txt"
+        req.write_text("app==1.0\n")
+        constraints = tmp_path / "build.txt"
+
+        result = fill(venv, req, "--build-constraints", constraints, "--index-url", served.url)
+    finally:
+        served.close()
+
+    if version_tuple(pip_version) >= (22, 3):  # pip reads PEP 658 links since 22.3
+        assert result.returncode == 0, str(result)
+        text = constraints.read_text()
+        assert all(a.peep_block() in text for a in (setuptools, helper, wheel_new)), text
+        assert f"{setuptools.filename} (published by the index)" in result.stdout
+    else:  # this pip sees no metadata file: the whole wheel is needed
+        assert result.returncode == 1, str(result)
+        assert f"cannot download {served.base}/files/{setuptools.filename}" in result.stderr
+
+
 def test_sdist_without_pyproject_needs_setuptools_and_wheel(venv, index, tmp_path):
     legacy = _sdist_files("legacy", "1.0", {
         "setup.py": "raise SystemExit('never run')\n",

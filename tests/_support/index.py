@@ -9,6 +9,7 @@ import html
 import json
 import re
 import threading
+import zipfile
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -24,6 +25,8 @@ class _QuietHandler(SimpleHTTPRequestHandler):
     authorization: str | None = None
     #: project pages in PEP 691's JSON only (index.json), never HTML
     json_only = False
+    #: serve each wheel's METADATA beside it (PEP 658), named on the page
+    core_metadata = False
 
     def log_message(self, format: str, *args: object) -> None:
         pass
@@ -83,7 +86,11 @@ class Index:
 
     def publish(self, *archives: Archive) -> None:
         for archive in archives:
-            archive.write(self.files)
+            path = archive.write(self.files)
+            if self.core_metadata and path.name.endswith(".whl"):
+                with zipfile.ZipFile(path) as zf:
+                    name = next(n for n in zf.namelist() if n.endswith(".dist-info/METADATA"))
+                    path.with_name(path.name + ".metadata").write_bytes(zf.read(name))
             self._write_project_page(archive.name)
 
     def serve_text(self, path: str, text: str) -> str:
@@ -97,17 +104,24 @@ class Index:
         project = canonical(name)
         links = []
         for path in sorted(self.files.iterdir()):
-            if canonical(path.name.split("-")[0]) == project:
+            if canonical(path.name.split("-")[0]) == project and path.suffix != ".metadata":
                 digest = hashlib.sha256(path.read_bytes()).hexdigest()
                 href = html.escape(f"../../files/{path.name}#sha256={digest}")
-                links.append(f'<a href="{href}">{html.escape(path.name)}</a><br/>')
+                metadata = path.with_name(path.name + ".metadata")
+                attribute = ""
+                if metadata.exists():  # both PEP 658's and PEP 714's names
+                    value = "sha256=" + hashlib.sha256(metadata.read_bytes()).hexdigest()
+                    attribute = (f' data-dist-info-metadata="{value}"'
+                                 f' data-core-metadata="{value}"')
+                links.append(f'<a href="{href}"{attribute}>{html.escape(path.name)}</a><br/>')
         page = self.root / "simple" / project / "index.html"
         page.parent.mkdir(parents=True, exist_ok=True)
         if self.json_only:
             files = [{"filename": path.name, "url": f"../../files/{path.name}",
                       "hashes": {"sha256": hashlib.sha256(path.read_bytes()).hexdigest()}}
                      for path in sorted(self.files.iterdir())
-                     if canonical(path.name.split("-")[0]) == project]
+                     if canonical(path.name.split("-")[0]) == project
+                     and path.suffix != ".metadata"]
             page.with_name("index.json").write_text(json.dumps(
                 {"meta": {"api-version": "1.0"}, "name": project, "files": files}))
             return
