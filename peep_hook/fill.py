@@ -72,7 +72,9 @@ from email.message import Message
 from typing import IO, Any, Union
 from urllib.parse import urlsplit, urlunsplit
 
+from peep_hook import fill_resolve
 from peep_hook.fill_pip import Download, File, FillError, PipIndex, redact, redact_text
+from peep_hook.fill_resolve import Candidate, Requirement
 from peep_hook.hashes import hex_to_peep
 from peep_hook.lint import (  # the linter's readers: the same view of a line as `check`
     _BOMS,
@@ -312,6 +314,8 @@ class _Filler:
     def __init__(self, settings: Settings, index: PipIndex, err: IO[str]) -> None:
         self.settings, self.index, self.err = settings, index, err
         self.pkg = _Packaging(index.marker_environment())
+        self._build_pins: dict[tuple[str, str], _Pin] = {}  # resolved build dependencies
+        self._dependencies: dict[Candidate, list[Requirement]] = {}
         self.files: dict[str, _ReqFile] = {}
         self.entries: list[_Entry] = []
         self.pins: dict[str, _Pin] = {}  # pinned in the files, for build dependencies
@@ -623,7 +627,7 @@ class _Filler:
     # -- build dependencies
 
     def build_dependencies(self, path: str) -> None:
-        queue: deque[tuple[str, tuple[str, ...], str]] = deque()
+        roots: list[Requirement] = []
         sdists = 0
         for entry in self.entries:
             if entry.chosen is None or entry.chosen.is_wheel:
@@ -636,20 +640,26 @@ class _Filler:
                     self.note(entry.where, f"{label}: pip would choose {entry.chosen.filename}, "
                               "which matches none of its hashes; its build is not followed")
                     continue
-                requires = self.build_requires(download)
+                requires = [self.parse(r, label) for r in self.build_requires(download)]
             except FillError as exc:
                 self.fail(entry.where, f"{label}: {exc}")
                 continue
-            queue.extend((r, ("",), label) for r in requires)
+            roots.extend(r for r in requires if self.pkg.applies(r.req.marker))
         real = os.path.realpath(path)
         target = self.files.get(real)
-        if not queue:
+        if not roots:
             self.note(path, "no build dependencies to pin: " + (
                 "the sdists need none" if sdists else "no sdist is built here"))
             return
         if target is None:
             target = self.files[real] = _ReqFile.new(path)
-        new = self.resolve(queue)
+        try:
+            chosen = fill_resolve.resolve(self, roots)
+            new = self.new_pins(roots, chosen)
+        except FillError as exc:
+            self.fail(path, f"build dependencies not written: {exc} (looked in "
+                      f"{self.index.describe()}, for Python {self.index.python_version})")
+            return
         if not new:
             return
         orphans = target.trailing_orphans()
@@ -666,74 +676,94 @@ class _Filler:
             display = f"{pin.name}=={pin.version} (build dependency of {', '.join(pin.needed_by)})"
             self.added.append(_Added(target, 0, len(target.appended) - 1, display, pin.hexes))
 
-    def resolve(self, queue: deque[tuple[str, tuple[str, ...], str]]) -> list[_Pin]:
-        """Pin every build dependency and its dependencies; return the new pins."""
-        resolved: dict[str, _Pin] = {}
-        new: list[_Pin] = []
-        followed: set[tuple[str, str]] = set()
-        failed: set[str] = set()  # reported once
+    def new_pins(self, roots: list[Requirement], chosen: dict[str, Candidate]) -> list[_Pin]:
+        """The resolved versions not pinned in the files, hashed, in the order they are
+        reached from the sdists, each with the sdists that need it."""
+        needed: dict[str, list[str]] = {}
+        queue = deque((root, root.parent) for root in roots)  # breadth first, all sdists
+        seen: set[tuple[str, str, frozenset[str]]] = set()
         while queue:
-            text, extras, label = queue.popleft()
-            try:
-                req = self.pkg.parse(text)
-                if not self.pkg.applies(req.marker, extras):
-                    continue
-                key = normalize(req.name)
-                pin = resolved.get(key)
-                if key in failed:
-                    continue
-                if pin is None:
-                    failed.add(key)
-                    pin = self.pin_build_dependency(req, label)
-                    failed.discard(key)
-                    resolved[key] = pin
-                    if pin.entry is None:
-                        new.append(pin)
-                if not req.specifier.contains(pin.version, prereleases=True):
-                    if pin.entry is not None:
-                        self.fail(pin.entry.where, f"{pin.name}=={pin.version} is pinned here, "
-                                  f"but building {label} needs {req}")
-                    else:
-                        self.fail(label, f"building it needs {req}, but {pin.name}=="
-                                  f"{pin.version} was chosen for {', '.join(pin.needed_by)} "
-                                  "(fill does not backtrack: pin one version that suits "
-                                  "both in a file)")
-                    continue
-                if label not in pin.needed_by:
-                    pin.needed_by.append(label)
-                for extra in ("", *sorted(req.extras)):
-                    if (key, extra) not in followed:
-                        followed.add((key, extra))
-                        queue.extend((dep, (extra,), label)
-                                     for dep in self.dependencies(pin, extra, label))
-            except FillError as exc:
-                self.fail(label, f"build dependency {text}: {exc}")
+            req, label = queue.popleft()
+            extras = frozenset(req.req.extras)
+            if (label, req.key, extras) in seen:
+                continue
+            seen.add((label, req.key, extras))
+            labels = needed.setdefault(req.key, [])
+            if label not in labels:
+                labels.append(label)
+            candidate = chosen[req.key]
+            queue.extend((dep, label) for dep in self.dependencies_of(
+                Candidate(req.key, candidate.name, candidate.version, extras)))
+        new = []
+        for key, labels in needed.items():
+            candidate = chosen[key]
+            pin = self.build_pin(key, candidate.name, candidate.version)
+            if pin.entry is not None:
+                continue
+            pin.needed_by = labels
+            pin.hexes = self.pin_hashes(pin)
+            new.append(pin)
         return new
 
-    def pin_build_dependency(self, req: Any, label: str) -> _Pin:
-        key = normalize(req.name)
+    # -- build dependencies: the source pip's resolver asks (fill_resolve.Source)
+
+    def parse(self, text: str, parent: str) -> Requirement:
+        req = self.pkg.parse(text)
+        return Requirement(normalize(req.name), req, parent)
+
+    def versions(self, name: str, key: str) -> list[Any]:
+        pinned = self.pins.get(key)
+        if pinned is not None and pinned.entry is not None:
+            version = self.pkg.parse_version(pinned.version)
+            return [version] if version is not None else []
+        by_version: dict[str, bool] = {}  # version -> some file is not yanked
+        for f in self.index.candidates(name):
+            by_version[f.version] = by_version.get(f.version, False) or not f.yanked
+        versions = [self.pkg.parse_version(v) for v, usable in by_version.items() if usable]
+        return sorted({v for v in versions if v is not None}, reverse=True)
+
+    def dependencies_of(self, candidate: Candidate) -> list[Requirement]:
+        cached = self._dependencies.get(candidate)
+        if cached is not None:
+            return cached
+        pin = self.build_pin(candidate.key, candidate.name, candidate.version)
+        label = f"{candidate.name}=={candidate.version}"
+        result = []
+        if candidate.extras:  # the extras' dependencies, and this very version
+            result.append(self.parse(label, label))
+        for extra in ("", *sorted(candidate.extras)):
+            for text in self.dependencies(pin, extra, label):
+                req = self.parse(text, label)
+                if self.pkg.applies(req.req.marker, (extra,)):
+                    result.append(req)
+        self._dependencies[candidate] = result
+        return result
+
+    def build_pin(self, key: str, name: str, version: Any) -> _Pin:
         pinned = self.pins.get(key)
         if pinned is not None and pinned.entry is not None:
             pinned.chosen = pinned.entry.chosen
-            pinned.download = pinned.entry.chosen_download
+            pinned.download = pinned.download or pinned.entry.chosen_download
             return pinned
-        best = self.index.best(req.name, req.specifier)
-        if best is None or best.yanked:  # pip's resolvers skip yanked releases unless pinned
-            if not self.index.candidates(req.name):
-                raise FillError(f"not found on {self.index.describe()}")
-            raise FillError(f"no version that satisfies it installs on Python "
-                            f"{self.index.python_version} here (from {self.index.describe()})")
-        download = None
+        cache_key = (key, str(version))
+        pin = self._build_pins.get(cache_key)
+        if pin is None:
+            best = self.index.best(name, self.pkg.specifier_set(f"=={version}"))
+            pin = self._build_pins[cache_key] = _Pin(name, str(version), None, chosen=best)
+        return pin
+
+    def pin_hashes(self, pin: _Pin) -> list[tuple[str, str, str]]:
+        best = pin.chosen
+        if best is None:
+            raise FillError(f"{pin.name}=={pin.version}: no file of it installs here")
         if self.settings.all_files:
-            release = self.index.release(req.name, self.pkg.parse_version(best.version))
-            hexes = self.all_hashes(release)
-        elif best.is_wheel and best.sha256 and best.metadata_url:
+            version = self.pkg.parse_version(pin.version)
+            return self.all_hashes(self.index.release(pin.name, version))
+        if best.is_wheel and best.sha256 and best.metadata_url and pin.download is None:
             # PEP 658: its dependencies without downloading it; the hash as published.
-            hexes = [(best.sha256, best.filename, "published by the index")]
-        else:
-            download = self.fetch(best)
-            hexes = [(download.sha256, best.filename, "downloaded")]
-        return _Pin(req.name, best.version, None, hexes, best, download)
+            return [(best.sha256, best.filename, "published by the index")]
+        pin.download = pin.download or self.fetch(best)
+        return [(pin.download.sha256, best.filename, "downloaded")]
 
     def dependencies(self, pin: _Pin, extra: str, label: str) -> list[str]:
         """What installing the pinned archive needs: Requires-Dist of a wheel; for an

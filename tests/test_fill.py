@@ -361,6 +361,29 @@ def test_build_dependencies_are_read_from_pep_658_metadata_without_the_wheels(
         assert f"cannot download {served.base}/files/{setuptools.filename}" in result.stderr
 
 
+def test_build_dependencies_are_resolved_with_backtracking_by_pips_resolver(
+        venv, index, tmp_path, markers):
+    newest = wheel("setuptools", "71.0", requires=["helperdep>=2"])
+    older = wheel("setuptools", "70.0", requires=["helperdep>=1"])
+    helper_old, helper_new = wheel("helperdep", "1.0"), wheel("helperdep", "2.0")
+    wheel_new = wheel("wheel", "0.45.0")
+    app = sdist("app", "1.0", marker_dir=markers, backend="setuptools.build_meta",
+                build_requires=["setuptools>=40.8.0", "helperdep<2"])
+    index.publish(app, newest, older, helper_old, helper_new, wheel_new)
+    req = tmp_path / "requirements.txt"
+    req.write_text("app==1.0\n")
+    constraints = tmp_path / "build.txt"
+
+    # The newest setuptools needs helperdep>=2, which the sdist excludes: a greedy
+    # walk stops there; pip's resolver backtracks to setuptools 70.0.
+    result = fill(venv, req, "--build-constraints", constraints, "--index-url", index.url)
+
+    assert result.returncode == 0, str(result)
+    text = constraints.read_text()
+    assert all(a.peep_block() in text for a in (older, helper_old, wheel_new)), text
+    assert "setuptools==71.0" not in text and "helperdep==2.0" not in text
+
+
 def test_sdist_without_pyproject_needs_setuptools_and_wheel(venv, index, tmp_path):
     legacy = _sdist_files("legacy", "1.0", {
         "setup.py": "raise SystemExit('never run')\n",

@@ -25,8 +25,6 @@ class _QuietHandler(SimpleHTTPRequestHandler):
     authorization: str | None = None
     #: project pages in PEP 691's JSON only (index.json), never HTML
     json_only = False
-    #: serve each wheel's METADATA beside it (PEP 658), named on the page
-    core_metadata = False
 
     def log_message(self, format: str, *args: object) -> None:
         pass
@@ -57,6 +55,8 @@ class Index:
     """
 
     json_only = False
+    #: serve each wheel's METADATA beside it (PEP 658), named on the page
+    core_metadata = False
 
     def __init__(self, root: Path, *, credentials: tuple[str, str] | None = None,
                  json_only: bool = False) -> None:
