@@ -40,16 +40,17 @@ Decisions:
 * Build dependencies (``--build-constraints``) are those pip would install to
   build each sdist here: ``[build-system] requires`` (``setuptools>=40.8.0``
   when there is none), plus ``wheel`` for a setuptools backend (setuptools
-  before 70.1 asks for it at build time), and their dependencies from wheel
-  ``METADATA``, recursively: from the index's PEP 658 metadata file where it
-  offers one (pip 22.3+ reads it; the wheel is then not downloaded, and its
-  hash is the one the index publishes), else from the downloaded wheel. A
-  name pinned in the files keeps its pin; any
-  other takes the newest version pip's finder offers that satisfies the first
-  requirement on it, and a later requirement that version does not satisfy
-  is an error (no backtracking). Requirements that a backend adds at build
-  time by running code (``setup_requires``) cannot be known: pip prints
-  their blocks.
+  before 70.1 asks for it at build time), and their dependencies, read without
+  running code: from the index's PEP 658 metadata file where it offers one
+  (pip 22.3+ reads it; the wheel is then not downloaded, and its hash is the
+  one the index publishes), else from the downloaded wheel's ``METADATA``, or
+  an sdist's ``pyproject.toml`` and (when reliable) ``PKG-INFO``. One version
+  of each is chosen for all the sdists, by pip's own resolver
+  (:mod:`peep_hook.fill_resolve`), among the versions pip's finder offers
+  here, under the same format options pip hands its build child (with
+  ``--no-binary``, the sdists); a name pinned in the files keeps its pin.
+  Requirements that a backend adds at build time by running code
+  (``setup_requires``) cannot be known: pip prints their blocks.
 """
 
 from __future__ import annotations
