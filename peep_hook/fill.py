@@ -520,7 +520,8 @@ class _Filler:
     def update(self, entry: _Entry, req: Any, display: str, applies: bool) -> None:
         """--update: drop the block's hash lines that match no file of the pinned
         release (stale after a version bump), keep the rest, and add the hash of
-        the file pip would install (every file, with --all-files) if none is left."""
+        the file pip would install here (every file, with --all-files) if the
+        block lacks it (a file filled on another Python)."""
         version = self.pkg.parse_version(list(req.specifier)[0].version)
         files = self.index.release(req.name, version)
         if not files:
@@ -533,23 +534,21 @@ class _Filler:
         if any(h not in known for h in entry.allowed - {h.hex for h in block}):
             self.note(entry.where, f"{display}: a --hash option matches no file of this "
                       "release; fill edits peep lines only: remove it by hand")
-        if not stale:
-            entry.chosen = self.index.best(req.name, req.specifier, entry.allowed) \
-                if applies else None
-            return
         entry.allowed -= {h.hex for h in stale}
+        new: list[tuple[str, str, str]] = []
         if self.settings.all_files:
             new = [r for r in release if r[0] not in entry.allowed]
-        else:
-            best = self.index.best(req.name, req.specifier, entry.allowed) if applies else None
+        elif applies:
+            best = self.index.best(req.name, req.specifier, entry.allowed)
             if best is None and not entry.allowed:
                 raise FillError(self.not_found(req, display))
-            new = []
-            if best is not None:
-                download = self.fetch(best)
-                entry.chosen, entry.chosen_download = best, download
-                if download.sha256 not in entry.allowed:
+            entry.chosen = best
+            if best is not None and best.sha256 not in entry.allowed:
+                download = entry.chosen_download = self.fetch(best)
+                if download.sha256 not in entry.allowed:  # the file pip installs here
                     new = [(download.sha256, best.filename, "downloaded" + _yanked(best))]
+        if not stale and not new:
+            return
         entry.allowed.update(h for h, _, _ in new)
         entry.file.removed.update(h.lineno for h in stale)
         self.add(entry, display, new, stale=[h.value for h in stale])

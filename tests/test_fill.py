@@ -192,20 +192,25 @@ def test_update_replaces_hashes_stale_after_a_version_bump_and_keeps_the_rest(
     old, new = wheel("alpha", "1.0"), wheel("alpha", "2.0")
     gamma_old, gamma = wheel("gamma", "1.0"), wheel("gamma", "2.0")
     gamma_sdist = sdist("gamma", "2.0", marker_dir=markers)
-    index.publish(old, new, gamma_old, gamma, gamma_sdist)
+    here = renamed(wheel("delta", "1.0"), f"delta-1.0-{CP_TAG}-none-any.whl", "HERE = 1")
+    elsewhere = renamed(here, "delta-1.0-cp27-none-any.whl", "ELSEWHERE = 1")
+    index.publish(old, new, gamma_old, gamma, gamma_sdist, here, elsewhere)
     req = tmp_path / "requirements.txt"
     req.write_text(f"# sha256: {old.peep}\nalpha==2.0\n"
-                   f"# sha256: {gamma_old.peep}\n# sha256: {gamma_sdist.peep}\ngamma==2.0\n")
+                   f"# sha256: {gamma_old.peep}\n# sha256: {gamma_sdist.peep}\ngamma==2.0\n"
+                   f"# sha256: {elsewhere.peep}\ndelta==1.0\n")
 
     result = fill(venv, req, "--update", "--index-url", index.url)
 
     assert result.returncode == 0, str(result)
-    # gamma keeps its sdist's hash, which pip in hash-checking mode prefers.
+    # gamma keeps its sdist's hash, which pip in hash-checking mode prefers; delta
+    # (filled on another Python) keeps its hash and gets this Python's file's.
     assert req.read_text() == (f"{new.peep_block()}"
-                               f"# sha256: {gamma_sdist.peep}\ngamma==2.0\n")
+                               f"# sha256: {gamma_sdist.peep}\ngamma==2.0\n"
+                               f"# sha256: {elsewhere.peep}\n{here.peep_block()}")
     assert f"  - # sha256: {old.peep}  (matches no file of this release: removed)" \
         in result.stdout
-    assert "1 hash added for 2 requirements in 1 file, 2 stale hashes removed" in result.stdout
+    assert "2 hashes added for 3 requirements in 1 file, 2 stale hashes removed" in result.stdout
 
 
 def test_marker_excluding_this_python_is_skipped_without_all_files(venv, index, tmp_path):
