@@ -234,7 +234,7 @@ class PipIndex:
                                constraint=constraint):
                     pass
             except Exception as exc:  # pip's InstallationError and friends
-                raise FillError(f"pip cannot read it: {exc}") from None
+                raise FillError(f"pip cannot read it: {_reason(exc)}") from None
         control = self.all_options.format_control
         control.no_binary.clear()
         control.only_binary.clear()
@@ -263,7 +263,7 @@ class PipIndex:
         hashes = hashes_class({"sha256": allowed}) if allowed else None
         try:
             result = self.finder.find_best_candidate(name, specifier, hashes=hashes)
-        except OSError as exc:
+        except _errors() as exc:
             raise FillError(f"cannot read the index: {_reason(exc)}") from None
         best = result.best_candidate
         return None if best is None else self._file(best)
@@ -271,7 +271,7 @@ class PipIndex:
     def _find(self, finder: Any, name: str) -> list[Any]:
         try:
             return list(finder.find_all_candidates(name))
-        except OSError as exc:  # requests' errors are OSErrors
+        except _errors() as exc:
             raise FillError(f"cannot read the index: {_reason(exc)}") from None
 
     @staticmethod
@@ -293,7 +293,7 @@ class PipIndex:
             response = self.session.get(f.metadata_url)
             response.raise_for_status()
             data = response.content
-        except OSError as exc:
+        except _errors() as exc:
             raise FillError(f"cannot download {redact(f.metadata_url)}: {_reason(exc)}") \
                 from None
         if f.metadata_sha256 and hashlib.sha256(data).hexdigest() != f.metadata_sha256:
@@ -325,7 +325,7 @@ class PipIndex:
                         f.write(chunk)
             finally:
                 response.close()
-        except OSError as exc:
+        except _errors() as exc:
             raise FillError(f"cannot download {redact(url)}: {_reason(exc)}") from None
         if digest.hexdigest() == EMPTY_SHA256_HEX:
             raise FillError(f"{redact(url)} is empty (a truncated download?)")
@@ -367,7 +367,17 @@ def _unquote(text: str) -> str:
     return unquote(text)
 
 
+def _errors() -> tuple[type[BaseException], ...]:
+    """What pip's session raises on a network failure: requests' errors (OSErrors)
+    and, from pip 25, pip's own diagnostic errors."""
+    return (OSError, _lookup("pip._internal.exceptions", "PipError"))
+
+
 def _reason(exc: BaseException) -> str:
+    if hasattr(exc, "reference") and hasattr(exc, "message"):  # pip's DiagnosticPipError
+        context = getattr(exc, "context", None)
+        text = f"{exc.message}" + (f": {context}" if context else "")
+        return redact_text(re.sub(r"\[/?[a-z ]*\]", "", text))  # its rich markup
     reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or exc
     return redact_text(str(reason))
 

@@ -238,6 +238,18 @@ def test_url_requirement_is_hashed_from_its_url(venv, index, tmp_path):
     assert req.read_text() == f"# sha256: {alpha.peep}\n{url}\n"
 
 
+def test_a_download_that_fails_is_reported_without_a_traceback(venv, tmp_path):
+    url = "http://127.0.0.1:9/files/alpha-1.0-py3-none-any.whl"  # nothing listens there
+    req = tmp_path / "requirements.txt"
+    req.write_text(f"{url}\n")
+
+    result = fill(venv, req, "--no-index", "--retries", "0")
+
+    assert result.returncode == 1, str(result)
+    assert f"{req}:1: cannot download {url}: " in result.stderr
+    assert "Traceback" not in result.output and req.read_text() == f"{url}\n"
+
+
 def test_find_links_directory_is_read_relative_to_the_file(venv, tmp_path, markers):
     alpha, alpha_sdist = wheel("alpha", "1.0"), sdist("alpha", "1.0", marker_dir=markers)
     alpha.write(tmp_path / "wheels")
