@@ -13,7 +13,7 @@ import json
 import os
 import subprocess
 import sys
-from typing import Sequence
+from typing import Any, Sequence
 
 from peep_hook import __version__, lint, port
 from peep_hook.hashes import hex_to_peep, sha256_of_file
@@ -142,11 +142,49 @@ def _fill(args: argparse.Namespace) -> int:
     from peep_hook import fill
 
     settings = fill.Settings(
-        index_url=args.index_url, extra_index_urls=args.extra_index_url or (),
-        find_links=args.find_links or (), no_index=args.no_index, all_files=args.all_files,
-        build_constraints=args.build_constraints, dry_run=args.dry_run,
+        pip_args=args.pip_args, all_files=args.all_files,
+        build_constraints=args.build_constraints, dry_run=args.dry_run, update=args.update,
     )
     return fill.run(args.files, settings)
+
+
+class _PipOption(argparse.Action):
+    """Pass an option on to pip's own parser, in command-line order."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        forwarded = list(getattr(namespace, "pip_args", None) or [])
+        forwarded.append(str(option_string))
+        if self.nargs != 0:
+            forwarded.append(str(values))
+        namespace.pip_args = forwarded
+
+
+#: pip download's options that fill passes on to pip: (spellings, metavar or None
+#: for a flag, help).
+_FILL_PIP_OPTIONS: tuple[tuple[tuple[str, ...], str | None, str], ...] = (
+    (("-i", "--index-url"), "URL", "base URL of the package index"),
+    (("--extra-index-url",), "URL", "another index (repeatable)"),
+    (("--no-index",), None, "use --find-links only"),
+    (("-f", "--find-links"), "URL|DIR", "a page or directory of archives (repeatable)"),
+    (("--trusted-host",), "HOST", "a host to trust without valid HTTPS"),
+    (("--cert",), "PATH", "CA bundle"),
+    (("--client-cert",), "PATH", "client certificate"),
+    (("--proxy",), "PROXY", "proxy, as [user:passwd@]proxy.server:port"),
+    (("--timeout",), "SEC", "socket timeout"),
+    (("--retries",), "N", "retries per connection"),
+    (("--isolated",), None, "ignore pip's environment variables and user configuration"),
+    (("--no-cache-dir",), None, "do not use pip's HTTP cache"),
+    (("--pre",), None, "include pre-releases"),
+    (("--prefer-binary",), None, "prefer wheels to newer sdists"),
+    (("--only-binary",), "FORMAT", "as pip's --only-binary"),
+    (("--no-binary",), "FORMAT", "as pip's --no-binary"),
+    (("--ignore-requires-python",), None, "ignore Requires-Python"),
+    (("--python-version",), "VER", "fill for this Python version (as pip download)"),
+    (("--platform",), "PLAT", "fill for this platform tag (repeatable, as pip download)"),
+    (("--implementation",), "IMPL", "fill for this implementation (as pip download)"),
+    (("--abi",), "ABI", "fill for this ABI (repeatable, as pip download)"),
+)
 
 
 def _cannot_read(path: str, exc: BaseException) -> None:
@@ -278,22 +316,24 @@ def _parser() -> argparse.ArgumentParser:
         help="add the missing peep hash lines to requirements files",
         description="For each name==version requirement without a hash, in FILE and "
         "the local -r/-c files it includes, download the archive pip would install "
-        "here (the best wheel for this Python, else the sdist) from the files' index "
-        "options, hash it, and write '# sha256:' lines above the requirement. Nothing "
+        "(pip's own finder, with pip's configuration, PIP_* variables, the files' "
+        "options and the options below; for this Python or the target --python-version "
+        "and --platform describe), hash it, and write '# sha256:' lines above the "
+        "requirement. Nothing "
         "is installed or run; no other byte of a file changes. It trusts what the "
         "index serves today, as 'peep hash' did. Requirements whose marker excludes "
         "this Python are skipped unless --all-files. Prints each hash added "
         "(file:line as after filling); exit 1 if a requirement could not be filled.",
     )
     fill_cmd.add_argument("files", nargs="+", metavar="FILE", help="requirements file")
-    fill_cmd.add_argument("--index-url", "-i", default="https://pypi.org/simple/", metavar="URL",
-                          help="PEP 503 simple index (default: %(default)s); an -i in a "
-                          "file replaces it, as in pip")
-    fill_cmd.add_argument("--extra-index-url", action="append", metavar="URL",
-                          help="another index (repeatable)")
-    fill_cmd.add_argument("--find-links", "-f", action="append", metavar="URL|DIR",
-                          help="a page or directory of archives (repeatable)")
-    fill_cmd.add_argument("--no-index", action="store_true", help="use --find-links only")
+    pip_group = fill_cmd.add_argument_group(
+        "pip's options", "passed on to pip, whose configuration files, PIP_* variables and "
+        "the files' own options apply too, with pip's precedence")
+    for spellings, metavar, text in _FILL_PIP_OPTIONS:
+        if metavar is None:
+            pip_group.add_argument(*spellings, action=_PipOption, nargs=0, help=text)
+        else:
+            pip_group.add_argument(*spellings, action=_PipOption, metavar=metavar, help=text)
     fill_cmd.add_argument(
         "--all-files", action="store_true",
         help="hash every file of each release (every platform's wheels and the sdist), "
@@ -305,9 +345,12 @@ def _parser() -> argparse.ArgumentParser:
         "with hashes in FILE, a constraints file to pass with -c (created or updated; "
         "its other lines are kept)",
     )
+    fill_cmd.add_argument("--update", action="store_true",
+                          help="also replace hash lines that match no file of the pinned "
+                          "release (stale after a version bump); keep the rest")
     fill_cmd.add_argument("--dry-run", action="store_true",
                           help="print what would be added; write nothing")
-    fill_cmd.set_defaults(run=_fill)
+    fill_cmd.set_defaults(run=_fill, pip_args=[])
     return parser
 
 

@@ -2,11 +2,14 @@
 
 For each pinned requirement (``name==version``) that has no hash, in the files
 given and the local ``-r``/``-c`` files they include, fill downloads the
-archive pip would install here (the best wheel for this interpreter by tag,
-else the sdist), from the index options of the files (or of the command line),
-hashes it, and writes ``# sha256:`` lines directly above the requirement in
-peep's form. No other byte of a file changes: other lines, line endings, the
-BOM and the encoding stay as they were.
+archive pip would install, hashes it, and writes ``# sha256:`` lines directly
+above the requirement in peep's form. No other byte of a file changes: other
+lines, line endings, the BOM and the encoding stay as they were.
+
+Where it looks is where pip would look: fill uses pip's own configuration
+(command line, ``PIP_*`` variables, configuration files, the requirements
+files' options), session and finder (:mod:`peep_hook.fill_pip`). It never
+asks an index pip would not ask, and never falls back to another one.
 
 It trusts what the index serves today, as ``peep hash`` did: a hash written
 records today's archive, it does not vouch for it. Line numbers it prints are
@@ -17,41 +20,45 @@ Decisions:
 * Nothing is installed, built or imported from an archive. Archives are
   hashed, and two members are read without extracting anything: an sdist's
   ``pyproject.toml`` and a wheel's ``METADATA`` (for ``--build-constraints``).
-* A requirement whose environment marker excludes this interpreter is skipped
-  with a note: pip will not install it here, and the file it would install
-  elsewhere cannot be known from here. ``--all-files`` fills it, with every
-  file of the release.
+* The target is this interpreter, or the one ``--python-version``,
+  ``--platform``, ``--implementation`` and ``--abi`` describe, as in
+  ``pip download``. Markers are evaluated for this machine, with
+  ``python_version`` and ``python_full_version`` taken from
+  ``--python-version`` when it is given.
+* A requirement whose environment marker excludes the target is skipped
+  with a note: pip will not install it there. ``--all-files`` fills it, with
+  every file of the release.
 * A requirement that already has a hash (a peep block or ``--hash``) is left
-  as it is, even if its hashes cover only some files of the release.
+  as it is, even if its hashes cover only some files of the release; with
+  ``--update``, its hash lines that match no file of the pinned release
+  (stale after a version bump) are replaced.
 * Constraints files are filled too: a hashed constraint is how the hook
   accepts a dependency or a build dependency. An unpinned constraint needs no
   hash and is only noted; an unpinned requirement is an error.
 * URL and path requirements to an archive are hashed from that URL or path.
   VCS URLs, directories and editables have no archive to hash: errors.
-* Choosing a file uses pip's own copy of ``packaging`` (tags, markers,
-  versions), so the interpreter that runs fill needs pip, and is the one whose
-  platform is filled for.
 * Build dependencies (``--build-constraints``) are those pip would install to
   build each sdist here: ``[build-system] requires`` (``setuptools>=40.8.0``
   when there is none), plus ``wheel`` for a setuptools backend (setuptools
-  before 70.1 asks for it at build time), and their dependencies from wheel
-  ``METADATA``, recursively. A name pinned in the files keeps its pin; any
-  other takes the newest version on the index that satisfies the first
-  requirement on it, and a later requirement that version does not satisfy
-  is an error (no backtracking). Yanked files are not chosen.
+  before 70.1 asks for it at build time), and their dependencies, read without
+  running code: from the index's PEP 658 metadata file where it offers one
+  (pip 22.3+ reads it; the wheel is then not downloaded, and its hash is the
+  one the index publishes), else from the downloaded wheel's ``METADATA``, or
+  an sdist's ``pyproject.toml`` and (when reliable) ``PKG-INFO``. One version
+  of each is chosen for all the sdists, by pip's own resolver
+  (:mod:`peep_hook.fill_resolve`), among the versions pip's finder offers
+  here, under the same format options pip hands its build child (with
+  ``--no-binary``, the sdists); a name pinned in the files keeps its pin.
   Requirements that a backend adds at build time by running code
   (``setup_requires``) cannot be known: pip prints their blocks.
 """
 
 from __future__ import annotations
 
-import base64
 import email.parser
-import hashlib
 import importlib
 import os
 import pathlib
-import posixpath
 import re
 import shlex
 import shutil
@@ -63,14 +70,13 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from email.message import Message
-from html.parser import HTMLParser
 from typing import IO, Any, Union
-from urllib.error import HTTPError, URLError
-from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
-from urllib.request import Request, url2pathname, urlopen
+from urllib.parse import urlsplit, urlunsplit
 
-from peep_hook import __version__
-from peep_hook.hashes import EMPTY_SHA256_HEX, hex_to_peep
+from peep_hook import fill_resolve
+from peep_hook.fill_pip import Download, File, FillError, PipIndex, redact, redact_text
+from peep_hook.fill_resolve import Candidate, Requirement
+from peep_hook.hashes import hex_to_peep
 from peep_hook.lint import (  # the linter's readers: the same view of a line as `check`
     _BOMS,
     CONSTRAINTS,
@@ -81,49 +87,33 @@ from peep_hook.lint import (  # the linter's readers: the same view of a line as
 )
 from peep_hook.reqfile import logical_lines, scan
 
-PYPI_SIMPLE = "https://pypi.org/simple/"
+__all__ = ["FillError", "Settings", "run"]
+
 TRUST_NOTE = (
     "peep-hook fill: trusting what the index serves today, as 'peep hash' did: each hash "
     "is of the archive as downloaded now (or as the index publishes it); review them"
 )
 
-_SDIST_EXTENSIONS = (".tar.gz", ".tgz", ".tar.bz2", ".tbz", ".tar.xz", ".txz", ".tar", ".zip")
-_WHEEL_RE = re.compile(
-    r"(?P<name>[^-]+)-(?P<version>[^-]+)(?:-(?P<build>\d[^-]*))?"
-    r"-(?P<py>[^-]+)-(?P<abi>[^-]+)-(?P<platform>[^-]+)\.whl", re.IGNORECASE)
-_SHA256_FRAGMENT_RE = re.compile(r"(?:^|&)sha256=(?P<hex>[0-9a-fA-F]{64})(?:&|$)")
+_WHEEL_SUFFIX = ".whl"
 _HASH_OPTION_RE = re.compile(r"--hash[=\s]+sha256:(?P<hex>[0-9a-fA-F]{64})")
 _REMOTE_RE = re.compile(r"(?:https?|file):", re.IGNORECASE)
 _VCS_RE = re.compile(r"(?:git|hg|svn|bzr)\+", re.IGNORECASE)
 _ENV_VAR_RE = re.compile(r"\$\{(?P<name>[A-Z0-9_]+)\}")  # what pip expands in files
-_BUILD_TAG_RE = re.compile(r"(\d+)(.*)")
 _LEGACY_BUILD_REQUIRES = ("setuptools>=40.8.0",)
-_TIMEOUT = 60
-_CHUNK = 1 << 20
 _MAX_MEMBER = 8 << 20  # larger pyproject.toml or METADATA members are not read
 
-# pip's requirements-file options that matter here, by every spelling.
-_SHORT = {"-r": "-r", "-c": "-c", "-i": "-i", "-f": "-f"}
-_LONG = {"--requirement": "-r", "--constraint": "-c", "--index-url": "-i",
-         "--extra-index-url": "--extra-index-url", "--find-links": "-f",
-         "--no-index": "--no-index", "--prefer-binary": "--prefer-binary",
-         "--no-binary": "--no-binary", "--only-binary": "--only-binary"}
-_FLAGS = {"--no-index", "--prefer-binary"}
-
-
-class FillError(Exception):
-    """Something that stops one requirement (or the whole run) from being filled."""
+# The requirements-file options fill follows itself (to find the files to edit).
+_INCLUDES = {"-r": "-r", "--requirement": "-r", "-c": "-c", "--constraint": "-c"}
 
 
 @dataclass
 class Settings:
-    index_url: str = PYPI_SIMPLE
-    extra_index_urls: Sequence[str] = ()
-    find_links: Sequence[str] = ()
-    no_index: bool = False
+    #: pip options, as on pip download's command line (index, target, format...)
+    pip_args: Sequence[str] = ()
     all_files: bool = False
     build_constraints: str | None = None
     dry_run: bool = False
+    update: bool = False
 
 
 def run(paths: Sequence[str], settings: Settings, out: IO[str] | None = None,
@@ -135,7 +125,7 @@ def run(paths: Sequence[str], settings: Settings, out: IO[str] | None = None,
     print(TRUST_NOTE, file=err)
     workdir = tempfile.mkdtemp(prefix="peep-hook-fill-")
     try:
-        filler = _Filler(settings, _Web(workdir), err)
+        filler = _Filler(settings, PipIndex(settings.pip_args, workdir), err)
         return filler.run(paths, out)
     except FillError as exc:
         print(f"peep-hook fill: {exc}", file=err)
@@ -144,41 +134,22 @@ def run(paths: Sequence[str], settings: Settings, out: IO[str] | None = None,
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-# -- pip's view of files, through its vendored packaging ---------------------------
+# -- pip's view of requirements, through its vendored packaging ---------------------
 
 
 class _Packaging:
-    """pip's vendored ``packaging``: tags, markers and versions as pip sees them."""
+    """pip's vendored ``packaging``: requirements, markers and versions as pip sees them."""
 
-    def __init__(self) -> None:
-        try:
-            from pip._vendor.packaging import (
-                markers,
-                requirements,
-                specifiers,
-                tags,
-                version,
-            )
-        except ImportError as exc:
-            raise FillError(
-                "pip is not importable by this Python; fill chooses files with pip's "
-                "copy of packaging, so run it with the Python you deploy with") from exc
+    def __init__(self, environment: dict[str, str]) -> None:
+        from pip._vendor.packaging import markers, requirements, specifiers, version
+
         self.requirement: Any = requirements.Requirement
         self.specifier_set: Any = specifiers.SpecifierSet
         self.version: Any = version.Version
         self.invalid_version: Any = version.InvalidVersion
-        self.invalid_specifier: Any = specifiers.InvalidSpecifier
         self.invalid: tuple[type[Exception], ...] = (
             requirements.InvalidRequirement, specifiers.InvalidSpecifier, markers.InvalidMarker)
-        try:  # pip's own list, which can differ from packaging's (pip 20.3 on 3.11)
-            from pip._internal.utils.compatibility_tags import get_supported
-
-            supported: Iterable[Any] = get_supported()
-        except (ImportError, AttributeError, TypeError):  # pip internals moved
-            supported = tags.sys_tags()
-        # Lower is better, as in pip's own preference order.
-        self.tag_rank = {str(tag): rank for rank, tag in enumerate(supported)}
-        self.python = ".".join(map(str, sys.version_info[:3]))
+        self.environment = environment
 
     def parse(self, text: str) -> Any:
         try:
@@ -196,299 +167,15 @@ class _Packaging:
         if marker is None:
             return True
         try:
-            return any(marker.evaluate({"extra": extra}) for extra in extras)
+            return any(marker.evaluate({**self.environment, "extra": extra})
+                       for extra in extras)
         except ValueError as exc:  # packaging's Undefined* errors
             raise FillError(f"cannot evaluate marker '{marker}': {exc}") from None
-
-    def python_ok(self, requires_python: str | None) -> bool:
-        if not requires_python:
-            return True
-        try:
-            spec = self.specifier_set(requires_python)
-        except self.invalid_specifier:
-            return True  # pip ignores an invalid Requires-Python too
-        return bool(spec.contains(self.python, prereleases=True))
-
-
-@dataclass(frozen=True)
-class _File:
-    """One file of a project, as an index or find-links page lists it."""
-
-    url: str  # without fragment
-    filename: str
-    version_text: str
-    version: Any
-    tags: frozenset[str] | None  # a wheel's tags; None for an sdist
-    build_tag: tuple[Any, ...]
-    sha256: str | None  # as published in the link's fragment
-    requires_python: str | None
-    yanked: bool
-
-    @property
-    def is_wheel(self) -> bool:
-        return self.tags is not None
-
-
-@dataclass
-class _Download:
-    path: str
-    sha256: str
-    filename: str
-
-
-class _Links(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.base: str | None = None
-        self.anchors: list[dict[str, str | None]] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        values = dict(attrs)
-        if tag == "base" and self.base is None and values.get("href"):
-            self.base = values["href"]
-        elif tag == "a" and values.get("href"):
-            self.anchors.append(values)
-
-
-def _redact(url: str) -> str:
-    parts = urlsplit(url)
-    _, at, host = parts.netloc.rpartition("@")
-    if not at:
-        return url
-    return urlunsplit(parts._replace(netloc=f"****@{host}"))
-
-
-class _Web:
-    """Pages and downloads over urllib, with credentials from the URLs given."""
-
-    def __init__(self, workdir: str) -> None:
-        self.workdir = workdir
-        self._auth: dict[str, str] = {}  # host -> basic-auth token
-        self._downloads: dict[str, _Download] = {}
-
-    def _open(self, url: str, accept: str | None = None) -> Any:
-        parts = urlsplit(url)
-        userinfo, at, host = parts.netloc.rpartition("@")
-        if at:
-            user, _, password = userinfo.partition(":")
-            raw = f"{unquote(user)}:{unquote(password)}".encode()
-            self._auth[host] = base64.b64encode(raw).decode("ascii")
-            url = urlunsplit(parts._replace(netloc=host))
-        request = Request(url, headers={"User-Agent": f"peep-hook/{__version__} fill"})
-        if accept:
-            request.add_header("Accept", accept)
-        token = self._auth.get(host)
-        if token:  # never sent on to another host by a redirect
-            request.add_unredirected_header("Authorization", f"Basic {token}")
-        return urlopen(request, timeout=_TIMEOUT)
-
-    def page(self, url: str) -> tuple[str, str] | None:
-        """(final URL, text) of an index or find-links page; None if there is none."""
-        if url.lower().startswith("file:"):
-            path = url2pathname(urlsplit(url).path)
-            if os.path.isdir(path):
-                path = os.path.join(path, "index.html")
-                url = url.rstrip("/") + "/index.html"
-            if not os.path.isfile(path):
-                return None
-        try:
-            with self._open(url, accept="text/html") as response:
-                body = response.read()
-                final = response.geturl()
-                charset = response.headers.get_content_charset() if response.headers else None
-        except HTTPError as exc:
-            if exc.code in (404, 410):
-                return None
-            raise FillError(f"cannot read {_redact(url)}: HTTP {exc.code} {exc.reason}") from None
-        except (URLError, OSError, ValueError) as exc:
-            raise FillError(f"cannot read {_redact(url)}: {_reason(exc)}") from None
-        return final, body.decode(charset or "utf-8", errors="replace")
-
-    def download(self, url: str) -> _Download:
-        cached = self._downloads.get(url)
-        if cached is not None:
-            return cached
-        filename = unquote(posixpath.basename(urlsplit(url).path)) or "archive"
-        safe = re.sub(r"[^A-Za-z0-9._+-]", "_", filename)
-        path = os.path.join(self.workdir, f"{len(self._downloads)}-{safe}")
-        digest = hashlib.sha256()
-        try:
-            with self._open(url) as response, open(path, "wb") as f:
-                for chunk in iter(lambda: response.read(_CHUNK), b""):
-                    digest.update(chunk)
-                    f.write(chunk)
-        except HTTPError as exc:
-            raise FillError(f"cannot download {_redact(url)}: HTTP {exc.code} {exc.reason}") \
-                from None
-        except (URLError, OSError, ValueError) as exc:
-            raise FillError(f"cannot download {_redact(url)}: {_reason(exc)}") from None
-        if digest.hexdigest() == EMPTY_SHA256_HEX:
-            raise FillError(f"{_redact(url)} is empty (a truncated download?)")
-        result = _Download(path, digest.hexdigest(), filename)
-        self._downloads[url] = result
-        return result
 
 
 def _reason(exc: BaseException) -> str:
     reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or exc
-    return str(reason)
-
-
-@dataclass
-class _Scope:
-    """Where files come from and which kinds pip may use: pip's options, in order."""
-
-    index_urls: list[str]
-    find_links: list[str]
-    no_index: bool = False
-    prefer_binary: bool = False
-    no_binary: set[str] = field(default_factory=set)
-    only_binary: set[str] = field(default_factory=set)
-
-    def format_option(self, option: str, value: str) -> None:
-        # pip's FormatControl.handle_mutual_excludes.
-        target, other = ((self.no_binary, self.only_binary) if option == "--no-binary"
-                         else (self.only_binary, self.no_binary))
-        for name in value.split(","):
-            if name == ":all:":
-                target.clear()
-                other.clear()
-                target.add(":all:")
-            elif name == ":none:":
-                target.clear()
-            elif name:
-                key = normalize(name)
-                other.discard(key)
-                target.add(key)
-
-    def allows(self, key: str, is_wheel: bool) -> bool:
-        # pip's FormatControl.get_allowed_formats.
-        if key in self.only_binary:
-            return is_wheel
-        if key in self.no_binary:
-            return not is_wheel
-        if ":all:" in self.only_binary:
-            return is_wheel
-        if ":all:" in self.no_binary:
-            return not is_wheel
-        return True
-
-    def describe(self) -> str:
-        sources = [_redact(u) for u in self.index_urls] + [_redact(u) for u in self.find_links]
-        return ", ".join(sources) or "no index (--no-index and no --find-links)"
-
-
-class _Finder:
-    """The files of a project on every index and find-links location, and pip's choice."""
-
-    def __init__(self, scope: _Scope, web: _Web, pkg: _Packaging) -> None:
-        self.scope, self.web, self.pkg = scope, web, pkg
-        self._files: dict[str, list[_File]] = {}
-
-    def files(self, name: str) -> list[_File]:
-        key = normalize(name)
-        if key not in self._files:
-            found: dict[str, _File] = {}
-            for page_url in self._pages(key):
-                page = self.web.page(page_url)
-                if page is not None:
-                    for f in self._parse(key, *page):
-                        found.setdefault(f.url, f)
-            for location in self.scope.find_links:
-                for f in self._find_links(key, location):
-                    found.setdefault(f.url, f)
-            self._files[key] = list(found.values())
-        return self._files[key]
-
-    def _pages(self, key: str) -> list[str]:
-        return [f"{url.rstrip('/')}/{quote(key)}/" for url in self.scope.index_urls]
-
-    def _find_links(self, key: str, location: str) -> list[_File]:
-        if not _REMOTE_RE.match(location):
-            path = os.path.abspath(location)
-            if os.path.isdir(path):
-                links = "".join(f'<a href="{quote(n)}">{n}</a>' for n in sorted(os.listdir(path)))
-                base = pathlib.Path(path).as_uri().rstrip("/") + "/"
-                return self._parse(key, base, links)
-            location = pathlib.Path(path).as_uri()
-        page = self.web.page(location)
-        return self._parse(key, *page) if page is not None else []
-
-    def _parse(self, key: str, page_url: str, text: str) -> list[_File]:
-        parser = _Links()
-        parser.feed(text)
-        base = urljoin(page_url, parser.base) if parser.base else page_url
-        result = []
-        for anchor in parser.anchors:
-            f = self._file(key, urljoin(base, anchor["href"] or ""), anchor)
-            if f is not None:
-                result.append(f)
-        return result
-
-    def _file(self, key: str, url: str, anchor: dict[str, str | None]) -> _File | None:
-        parts = urlsplit(url)
-        filename = unquote(posixpath.basename(parts.path))
-        published = _SHA256_FRAGMENT_RE.search(parts.fragment)
-        tags: frozenset[str] | None = None
-        build_tag: tuple[Any, ...] = ()
-        wheel = _WHEEL_RE.fullmatch(filename)
-        if wheel is not None:
-            if normalize(wheel["name"]) != key:
-                return None
-            version_text = wheel["version"]
-            tags = frozenset(f"{py}-{abi}-{plat}".lower()
-                             for py in wheel["py"].split(".")
-                             for abi in wheel["abi"].split(".")
-                             for plat in wheel["platform"].split("."))
-            if wheel["build"]:
-                number, rest = _BUILD_TAG_RE.fullmatch(wheel["build"]).groups()  # type: ignore[union-attr]
-                build_tag = (int(number), rest)
-        else:
-            extension = next((e for e in _SDIST_EXTENSIONS if filename.lower().endswith(e)), None)
-            found = _sdist_version(filename[: -len(extension)], key) if extension else None
-            if found is None:
-                return None
-            version_text = found
-        version = self.pkg.parse_version(version_text)
-        if version is None:
-            return None
-        return _File(
-            url=urlunsplit(parts._replace(fragment="")), filename=filename,
-            version_text=version_text, version=version, tags=tags, build_tag=build_tag,
-            sha256=published["hex"].lower() if published else None,
-            requires_python=anchor.get("data-requires-python"),
-            yanked="data-yanked" in anchor,
-        )
-
-    def usable(self, f: _File, key: str) -> bool:
-        """Whether pip would consider this file here at all."""
-        if not self.scope.allows(key, f.is_wheel) or not self.pkg.python_ok(f.requires_python):
-            return False
-        return f.tags is None or any(tag in self.pkg.tag_rank for tag in f.tags)
-
-    def best(self, files: Sequence[_File], key: str,
-             allowed: Iterable[str] = ()) -> _File | None:
-        """The file pip would pick among these (its CandidateEvaluator's sort key)."""
-        allowed = set(allowed)
-        rank, worst = self.pkg.tag_rank, len(self.pkg.tag_rank)
-
-        def sort_key(f: _File) -> tuple[Any, ...]:
-            if f.tags is not None:
-                priority = -min(rank[t] for t in f.tags if t in rank)
-            else:
-                priority = -worst
-            return (f.sha256 in allowed, not f.yanked, self.scope.prefer_binary and f.is_wheel,
-                    f.version, priority, f.build_tag)
-
-        usable = [f for f in files if self.usable(f, key)]
-        return max(usable, key=sort_key) if usable else None
-
-
-def _sdist_version(stem: str, key: str) -> str | None:
-    for index, char in enumerate(stem):
-        if char == "-" and normalize(stem[:index]) == key:
-            return stem[index + 1:] or None
-    return None
+    return redact_text(str(reason))
 
 
 # -- the files being filled ------------------------------------------------------
@@ -503,6 +190,7 @@ class _ReqFile:
         self.lines = text.splitlines(keepends=True)  # as pip and reqfile.scan split them
         self.hashes = scan(text)
         self.inserts: dict[int, list[str]] = {}  # line number -> hash values above it
+        self.removed: set[int] = set()  # stale hash lines to drop (--update)
         self.appended: list[list[str]] = []  # whole blocks, after the last line
 
     @classmethod
@@ -523,7 +211,7 @@ class _ReqFile:
 
     @property
     def changed(self) -> bool:
-        return bool(self.inserts or self.appended)
+        return bool(self.inserts or self.appended or self.removed)
 
     def _ending(self, line: str) -> str:
         for ending in ("\r\n", "\n", "\r"):
@@ -550,7 +238,8 @@ class _ReqFile:
                 indent = line[: len(line) - len(line.lstrip(" \t"))]
                 out.extend(f"{indent}# sha256: {v}{self._ending(line)}" for v in values)
             moved[lineno] = len(out) + 1
-            out.append(line)
+            if lineno not in self.removed:
+                out.append(line)
         placed = []
         if self.appended:
             ending = self._ending(out[-1] if out else "")
@@ -589,8 +278,8 @@ class _Entry:
     lineno: int
     text: str
     kind: str
-    chosen: _File | None = None  # what pip would install here (for build dependencies)
-    chosen_download: _Download | None = None
+    chosen: File | None = None  # what pip would install here (for build dependencies)
+    chosen_download: Download | None = None
     allowed: set[str] = field(default_factory=set)  # hex hashes it has, or gets
 
     @property
@@ -604,8 +293,8 @@ class _Pin:
     version: str
     entry: _Entry | None  # the line in the files; None for a new build pin
     hexes: list[tuple[str, str, str]] = field(default_factory=list)  # (hex, file, how)
-    chosen: _File | None = None
-    download: _Download | None = None
+    chosen: File | None = None
+    download: Download | None = None
     needed_by: list[str] = field(default_factory=list)
 
 
@@ -616,19 +305,18 @@ class _Added:
     block: int  # index into file.appended; -1 for an insertion
     display: str
     hashes: list[tuple[str, str, str]]  # (hex, file name, how it was hashed)
+    stale: list[str] = field(default_factory=list)  # peep values removed (--update)
 
 
 _Where = Union["tuple[_ReqFile, int]", str]  # a line of a file, or a plain label
 
 
 class _Filler:
-    def __init__(self, settings: Settings, web: _Web, err: IO[str]) -> None:
-        self.settings, self.web, self.err = settings, web, err
-        self.pkg = _Packaging()
-        index_urls = [] if settings.no_index else [settings.index_url, *settings.extra_index_urls]
-        self.scope = _Scope(index_urls=index_urls, find_links=list(settings.find_links),
-                            no_index=settings.no_index)
-        self.finder = _Finder(self.scope, web, self.pkg)
+    def __init__(self, settings: Settings, index: PipIndex, err: IO[str]) -> None:
+        self.settings, self.index, self.err = settings, index, err
+        self.pkg = _Packaging(index.marker_environment())
+        self._build_pins: dict[tuple[str, str], _Pin] = {}  # resolved build dependencies
+        self._dependencies: dict[Candidate, list[Requirement]] = {}
         self.files: dict[str, _ReqFile] = {}
         self.entries: list[_Entry] = []
         self.pins: dict[str, _Pin] = {}  # pinned in the files, for build dependencies
@@ -654,6 +342,7 @@ class _Filler:
         build_file = self.settings.build_constraints
         if build_file and os.path.exists(build_file):
             self.visit(build_file, CONSTRAINTS, None)
+        self.read_options(paths, build_file)
         for entry in self.entries:
             try:
                 self.fill(entry)
@@ -683,11 +372,17 @@ class _Filler:
             _, moved, placed = layout[id(added.file)]
             line = moved[added.lineno] if added.block < 0 else placed[added.block]
             print(f"{added.file.path}:{line}: {added.display}", file=out)
+            for value in added.stale:
+                print(f"  - # sha256: {value}  (matches no file of this release: removed)",
+                      file=out)
             for hex_digest, filename, how in added.hashes:
                 print(f"    # sha256: {hex_to_peep(hex_digest)}  {filename} ({how})", file=out)
         count = sum(len(a.hashes) for a in self.added)
         summary = (f"peep-hook fill: {_plural(count, 'hash')} added for "
                    f"{_plural(len(self.added), 'requirement')} in {_plural(len(changed), 'file')}")
+        stale = sum(len(a.stale) for a in self.added)
+        if stale:
+            summary += f", {_plural(stale, 'stale hash')} removed"
         if self.settings.dry_run:
             summary += " (dry run: nothing written)"
         if self.failures:
@@ -695,6 +390,20 @@ class _Filler:
         print(summary, file=out)
 
     # -- reading files
+
+    def read_options(self, paths: Sequence[str], build_file: str | None) -> None:
+        """Let pip read the files' options (index, find-links, formats...), in the
+        order pip install -r ... -c ... would, through its own parser."""
+        given = [(p, False) for p in paths]
+        if build_file and os.path.exists(build_file):
+            given.append((build_file, True))
+        for path, constraint in given:
+            if os.path.realpath(path) not in self.files:
+                continue  # unreadable: reported already
+            try:
+                self.index.read_options(path, constraint)
+            except FillError as exc:
+                raise FillError(f"{path}: {exc}") from None
 
     def visit(self, path: str, kind: str, origin: _Where | None) -> None:
         real = os.path.realpath(path)
@@ -719,33 +428,18 @@ class _Filler:
                 self.entries.append(_Entry(f, logical.lineno, text, kind))
 
     def option(self, f: _ReqFile, lineno: int, text: str) -> None:
-        scope = self.scope
+        """Follow -r and -c to the local files to edit; pip reads every option."""
         try:
             tokens = shlex.split(text)
         except ValueError as exc:
             self.fail((f, lineno), f"cannot read option line: {exc}")
             return
-        for option, value in _options(tokens):
-            # In the order pip's handle_option applies them.
-            if option in ("-r", "-c"):
-                self.include(f, lineno, value, REQUIREMENTS if option == "-r" else CONSTRAINTS)
-            elif option == "--no-index":
-                scope.no_index, scope.index_urls = True, []
-            elif option == "-i" and not scope.no_index:
-                scope.index_urls = [value]
-            elif option == "--extra-index-url" and not scope.no_index:
-                scope.index_urls.append(value)
-            elif option == "-f":
-                beside = os.path.join(os.path.dirname(f.path), value)
-                scope.find_links.append(beside if os.path.exists(beside) else value)
-            elif option == "--prefer-binary":
-                scope.prefer_binary = True
-            elif option in ("--no-binary", "--only-binary"):
-                scope.format_option(option, value)
+        for option, value in _includes(tokens):
+            self.include(f, lineno, value, REQUIREMENTS if option == "-r" else CONSTRAINTS)
 
     def include(self, f: _ReqFile, lineno: int, target: str, kind: str) -> None:
         if _REMOTE_RE.match(target):
-            self.note((f, lineno), f"not following {_redact(target)}: fill edits local files only")
+            self.note((f, lineno), f"not following {redact(target)}: fill edits local files only")
             return
         path = os.path.normpath(os.path.join(os.path.dirname(f.path), target))
         self.visit(path, kind, (f, lineno))
@@ -797,33 +491,77 @@ class _Filler:
             return
         if applies:
             self.pins.setdefault(key, _Pin(req.name, specs[0].version, entry))
+        if hashed and self.settings.update:
+            self.update(entry, req, display, applies)
+            return
         if hashed and not self.settings.build_constraints:
             return  # nothing to fill, nothing to learn: no network at all
-        files = [f for f in self.finder.files(req.name)
-                 if req.specifier.contains(f.version_text, prereleases=True)]
-        if not files:
-            if hashed:
-                return
-            raise FillError(f"{display}: no file of this release on {self.scope.describe()}")
+        best = self.index.best(req.name, req.specifier, entry.allowed) if applies else None
         if hashed:
-            entry.chosen = self.finder.best(files, key, entry.allowed) if applies else None
+            entry.chosen = best
             return
         if self.settings.all_files:
+            files = self.index.release(req.name, self.pkg.parse_version(specs[0].version))
+            if not files:
+                raise FillError(f"{display}: no file of this release on {self.index.describe()}")
             hashes = self.all_hashes(files)
             entry.allowed.update(h for h, _, _ in hashes)
             if applies:
-                entry.chosen = self.finder.best(files, key, entry.allowed)
+                entry.chosen = self.index.best(req.name, req.specifier, entry.allowed)
         else:
-            best = self.finder.best(files, key)
             if best is None:
-                names = ", ".join(sorted(f.filename for f in files))
-                raise FillError(f"{display}: no file of this release installs on this Python "
-                                f"({names})")
+                raise FillError(self.not_found(req, display))
             download = self.fetch(best)
             entry.chosen, entry.chosen_download = best, download
             entry.allowed.add(download.sha256)
             hashes = [(download.sha256, best.filename, "downloaded" + _yanked(best))]
         self.add(entry, display, hashes)
+
+    def update(self, entry: _Entry, req: Any, display: str, applies: bool) -> None:
+        """--update: drop the block's hash lines that match no file of the pinned
+        release (stale after a version bump), keep the rest, and add the hash of
+        the file pip would install here (every file, with --all-files) if the
+        block lacks it (a file filled on another Python)."""
+        version = self.pkg.parse_version(list(req.specifier)[0].version)
+        files = self.index.release(req.name, version)
+        if not files:
+            raise FillError(f"{display}: no file of this release on {self.index.describe()}; "
+                            "its hashes are left as they are")
+        release = self.all_hashes(files)
+        known = {h for h, _, _ in release}
+        block = entry.file.hashes.hashes_for(entry.lineno)
+        stale = [h for h in block if h.hex not in known]
+        if any(h not in known for h in entry.allowed - {h.hex for h in block}):
+            self.note(entry.where, f"{display}: a --hash option matches no file of this "
+                      "release; fill edits peep lines only: remove it by hand")
+        entry.allowed -= {h.hex for h in stale}
+        new: list[tuple[str, str, str]] = []
+        if self.settings.all_files:
+            new = [r for r in release if r[0] not in entry.allowed]
+        elif applies:
+            best = self.index.best(req.name, req.specifier, entry.allowed)
+            if best is None and not entry.allowed:
+                raise FillError(self.not_found(req, display))
+            entry.chosen = best
+            if best is not None and best.sha256 not in entry.allowed:
+                download = entry.chosen_download = self.fetch(best)
+                if download.sha256 not in entry.allowed:  # the file pip installs here
+                    new = [(download.sha256, best.filename, "downloaded" + _yanked(best))]
+        if not stale and not new:
+            return
+        entry.allowed.update(h for h, _, _ in new)
+        entry.file.removed.update(h.lineno for h in stale)
+        self.add(entry, display, new, stale=[h.value for h in stale])
+
+    def not_found(self, req: Any, display: str) -> str:
+        """Why pip's finder offers no file of a pinned release here."""
+        files = self.index.release(req.name, self.pkg.parse_version(list(req.specifier)[0].version))
+        if not files:
+            return f"{display}: no file of this release on {self.index.describe()}"
+        names = ", ".join(sorted(f.filename for f in files))
+        return (f"{display}: pip would install no file of this release for Python "
+                f"{self.index.python_version} here ({names}); --python-version, --platform "
+                "and --all-files choose others")
 
     def fill_direct(self, entry: _Entry, args: str, hashed: bool) -> None:
         if re.match(r"[A-Za-z0-9._-]+\s*(?:\[[^\]]*\])?\s*@", args):
@@ -834,7 +572,7 @@ class _Filler:
             target, *marker_text = re.split(r"\s;", args, maxsplit=1)
             url = target.strip()
             marker = self.pkg.parse(f"x; {marker_text[0]}").marker if marker_text else None
-        display = _redact(url)
+        display = redact(url)
         if not self.pkg.applies(marker) and not self.settings.all_files:
             self.note(entry.where, f"{display}: its marker excludes this Python; not filled")
             return
@@ -850,7 +588,7 @@ class _Filler:
             location = pathlib.Path(path).as_uri()
         if hashed and not self.settings.build_constraints:
             return
-        download = self.web.download(location)
+        download = self.index.download(location)
         if hashed:
             if download.sha256 not in entry.allowed:
                 self.note(entry.where, f"{display}: its archive does not match the hashes "
@@ -859,26 +597,25 @@ class _Filler:
         else:
             self.add(entry, display, [(download.sha256, download.filename, "downloaded")])
             entry.allowed.add(download.sha256)
-        if _WHEEL_RE.fullmatch(download.filename) is None:
-            version = self.pkg.parse_version("0")
-            entry.chosen = _File(location, download.filename, "0", version, None, (),
-                                 download.sha256, None, False)
+        if not download.filename.lower().endswith(_WHEEL_SUFFIX):
+            entry.chosen = File(location, download.filename, "0", False, download.sha256, False)
             entry.chosen_download = download
 
-    def add(self, entry: _Entry, display: str, hashes: list[tuple[str, str, str]]) -> None:
+    def add(self, entry: _Entry, display: str, hashes: list[tuple[str, str, str]],
+            stale: Sequence[str] = ()) -> None:
         unique = list({h[0]: h for h in hashes}.values())
         entry.file.inserts[entry.lineno] = [hex_to_peep(h) for h, _, _ in unique]
-        self.added.append(_Added(entry.file, entry.lineno, -1, display, unique))
+        self.added.append(_Added(entry.file, entry.lineno, -1, display, unique, list(stale)))
 
-    def fetch(self, f: _File) -> _Download:
+    def fetch(self, f: File) -> Download:
         """Download a file; its hash must be the one the index published, if any."""
-        download = self.web.download(f.url)
+        download = self.index.download(f.url)
         if f.sha256 is not None and f.sha256 != download.sha256:
             raise FillError(f"{f.filename}: the index publishes sha256={f.sha256} but served "
                             f"an archive with sha256={download.sha256}; not filled")
         return download
 
-    def all_hashes(self, files: Sequence[_File]) -> list[tuple[str, str, str]]:
+    def all_hashes(self, files: Sequence[File]) -> list[tuple[str, str, str]]:
         result = []
         for f in sorted(files, key=lambda f: f.filename):
             if f.sha256 is not None:
@@ -890,7 +627,7 @@ class _Filler:
     # -- build dependencies
 
     def build_dependencies(self, path: str) -> None:
-        queue: deque[tuple[str, tuple[str, ...], str]] = deque()
+        roots: list[Requirement] = []
         sdists = 0
         for entry in self.entries:
             if entry.chosen is None or entry.chosen.is_wheel:
@@ -903,20 +640,26 @@ class _Filler:
                     self.note(entry.where, f"{label}: pip would choose {entry.chosen.filename}, "
                               "which matches none of its hashes; its build is not followed")
                     continue
-                requires = self.build_requires(download)
+                requires = [self.parse(r, label) for r in self.build_requires(download)]
             except FillError as exc:
                 self.fail(entry.where, f"{label}: {exc}")
                 continue
-            queue.extend((r, ("",), label) for r in requires)
+            roots.extend(r for r in requires if self.pkg.applies(r.req.marker))
         real = os.path.realpath(path)
         target = self.files.get(real)
-        if not queue:
+        if not roots:
             self.note(path, "no build dependencies to pin: " + (
                 "the sdists need none" if sdists else "no sdist is built here"))
             return
         if target is None:
             target = self.files[real] = _ReqFile.new(path)
-        new = self.resolve(queue)
+        try:
+            chosen = fill_resolve.resolve(self, roots)
+            new = self.new_pins(roots, chosen)
+        except FillError as exc:
+            self.fail(path, f"build dependencies not written: {exc} (looked in "
+                      f"{self.index.describe()}, for Python {self.index.python_version})")
+            return
         if not new:
             return
         orphans = target.trailing_orphans()
@@ -933,80 +676,94 @@ class _Filler:
             display = f"{pin.name}=={pin.version} (build dependency of {', '.join(pin.needed_by)})"
             self.added.append(_Added(target, 0, len(target.appended) - 1, display, pin.hexes))
 
-    def resolve(self, queue: deque[tuple[str, tuple[str, ...], str]]) -> list[_Pin]:
-        """Pin every build dependency and its dependencies; return the new pins."""
-        resolved: dict[str, _Pin] = {}
-        new: list[_Pin] = []
-        followed: set[tuple[str, str]] = set()
-        failed: set[str] = set()  # reported once
+    def new_pins(self, roots: list[Requirement], chosen: dict[str, Candidate]) -> list[_Pin]:
+        """The resolved versions not pinned in the files, hashed, in the order they are
+        reached from the sdists, each with the sdists that need it."""
+        needed: dict[str, list[str]] = {}
+        queue = deque((root, root.parent) for root in roots)  # breadth first, all sdists
+        seen: set[tuple[str, str, frozenset[str]]] = set()
         while queue:
-            text, extras, label = queue.popleft()
-            try:
-                req = self.pkg.parse(text)
-                if not self.pkg.applies(req.marker, extras):
-                    continue
-                key = normalize(req.name)
-                pin = resolved.get(key)
-                if key in failed:
-                    continue
-                if pin is None:
-                    failed.add(key)
-                    pin = self.pin_build_dependency(req, label)
-                    failed.discard(key)
-                    resolved[key] = pin
-                    if pin.entry is None:
-                        new.append(pin)
-                if not req.specifier.contains(pin.version, prereleases=True):
-                    if pin.entry is not None:
-                        self.fail(pin.entry.where, f"{pin.name}=={pin.version} is pinned here, "
-                                  f"but building {label} needs {req}")
-                    else:
-                        self.fail(label, f"building it needs {req}, but {pin.name}=="
-                                  f"{pin.version} was chosen for {', '.join(pin.needed_by)} "
-                                  "(fill does not backtrack: pin one version that suits "
-                                  "both in a file)")
-                    continue
-                if label not in pin.needed_by:
-                    pin.needed_by.append(label)
-                for extra in ("", *sorted(req.extras)):
-                    if (key, extra) not in followed:
-                        followed.add((key, extra))
-                        queue.extend((dep, (extra,), label)
-                                     for dep in self.dependencies(pin, extra, label))
-            except FillError as exc:
-                self.fail(label, f"build dependency {text}: {exc}")
+            req, label = queue.popleft()
+            extras = frozenset(req.req.extras)
+            if (label, req.key, extras) in seen:
+                continue
+            seen.add((label, req.key, extras))
+            labels = needed.setdefault(req.key, [])
+            if label not in labels:
+                labels.append(label)
+            candidate = chosen[req.key]
+            queue.extend((dep, label) for dep in self.dependencies_of(
+                Candidate(req.key, candidate.name, candidate.version, extras)))
+        new = []
+        for key, labels in needed.items():
+            candidate = chosen[key]
+            pin = self.build_pin(key, candidate.name, candidate.version)
+            if pin.entry is not None:
+                continue
+            pin.needed_by = labels
+            pin.hexes = self.pin_hashes(pin)
+            new.append(pin)
         return new
 
-    def pin_build_dependency(self, req: Any, label: str) -> _Pin:
-        key = normalize(req.name)
+    # -- build dependencies: the source pip's resolver asks (fill_resolve.Source)
+
+    def parse(self, text: str, parent: str) -> Requirement:
+        req = self.pkg.parse(text)
+        return Requirement(normalize(req.name), req, parent)
+
+    def versions(self, name: str, key: str) -> list[Any]:
+        pinned = self.pins.get(key)
+        if pinned is not None and pinned.entry is not None:
+            version = self.pkg.parse_version(pinned.version)
+            return [version] if version is not None else []
+        by_version: dict[str, bool] = {}  # version -> some file is not yanked
+        for f in self.index.candidates(name):
+            by_version[f.version] = by_version.get(f.version, False) or not f.yanked
+        versions = [self.pkg.parse_version(v) for v, usable in by_version.items() if usable]
+        return sorted({v for v in versions if v is not None}, reverse=True)
+
+    def dependencies_of(self, candidate: Candidate) -> list[Requirement]:
+        cached = self._dependencies.get(candidate)
+        if cached is not None:
+            return cached
+        pin = self.build_pin(candidate.key, candidate.name, candidate.version)
+        label = f"{candidate.name}=={candidate.version}"
+        result = []
+        if candidate.extras:  # the extras' dependencies, and this very version
+            result.append(self.parse(label, label))
+        for extra in ("", *sorted(candidate.extras)):
+            for text in self.dependencies(pin, extra, label):
+                req = self.parse(text, label)
+                if self.pkg.applies(req.req.marker, (extra,)):
+                    result.append(req)
+        self._dependencies[candidate] = result
+        return result
+
+    def build_pin(self, key: str, name: str, version: Any) -> _Pin:
         pinned = self.pins.get(key)
         if pinned is not None and pinned.entry is not None:
             pinned.chosen = pinned.entry.chosen
-            pinned.download = pinned.entry.chosen_download
+            pinned.download = pinned.download or pinned.entry.chosen_download
             return pinned
-        files = self.finder.files(req.name)
-        by_version: dict[Any, list[_File]] = {}
-        for f in files:
-            if not f.yanked and self.finder.usable(f, key):
-                by_version.setdefault(f.version, []).append(f)
-        texts = {str(v): v for v in by_version}
-        matching = [texts[t] for t in req.specifier.filter(list(texts))]
-        if not files:
-            raise FillError(f"not found on {self.scope.describe()}")
-        if not matching:
-            raise FillError("no version that satisfies it installs on this Python (files on "
-                            f"{self.scope.describe()}: {_plural(len(files), 'file')})")
-        version = max(matching)
-        candidates = by_version[version]
-        best = self.finder.best(candidates, key)
-        assert best is not None  # every candidate is usable
-        download = self.fetch(best)
+        cache_key = (key, str(version))
+        pin = self._build_pins.get(cache_key)
+        if pin is None:
+            best = self.index.best(name, self.pkg.specifier_set(f"=={version}"))
+            pin = self._build_pins[cache_key] = _Pin(name, str(version), None, chosen=best)
+        return pin
+
+    def pin_hashes(self, pin: _Pin) -> list[tuple[str, str, str]]:
+        best = pin.chosen
+        if best is None:
+            raise FillError(f"{pin.name}=={pin.version}: no file of it installs here")
         if self.settings.all_files:
-            release = [f for f in files if f.version == version]
-            hexes = self.all_hashes(release)
-        else:
-            hexes = [(download.sha256, best.filename, "downloaded")]
-        return _Pin(req.name, best.version_text, None, hexes, best, download)
+            version = self.pkg.parse_version(pin.version)
+            return self.all_hashes(self.index.release(pin.name, version))
+        if best.is_wheel and best.sha256 and best.metadata_url and pin.download is None:
+            # PEP 658: its dependencies without downloading it; the hash as published.
+            return [(best.sha256, best.filename, "published by the index")]
+        pin.download = pin.download or self.fetch(best)
+        return [(pin.download.sha256, best.filename, "downloaded")]
 
     def dependencies(self, pin: _Pin, extra: str, label: str) -> list[str]:
         """What installing the pinned archive needs: Requires-Dist of a wheel; for an
@@ -1016,6 +773,9 @@ class _Filler:
             self.note(where, f"{pin.name}=={pin.version}: no archive of it was found for this "
                       "Python; its dependencies are not followed")
             return []
+        if pin.chosen.is_wheel and pin.download is None and pin.chosen.metadata_url:
+            text = self.index.metadata(pin.chosen)  # PEP 658
+            return email.parser.HeaderParser().parsestr(text).get_all("Requires-Dist") or []
         download = pin.download or self.fetch(pin.chosen)
         pin.download = download
         if pin.chosen.is_wheel:
@@ -1032,7 +792,7 @@ class _Filler:
             return requires
         return requires + (metadata.get_all("Requires-Dist") or [])
 
-    def build_requires(self, download: _Download) -> list[str]:
+    def build_requires(self, download: Download) -> list[str]:
         text = _sdist_member(download.path, download.filename, "pyproject.toml")
         build = _toml(text).get("build-system") if text is not None else None
         if build is None:  # pip's legacy default
@@ -1055,23 +815,16 @@ class _Filler:
 # -- small readers ---------------------------------------------------------------
 
 
-def _options(tokens: list[str]) -> Iterator[tuple[str, str]]:
-    """(canonical option, value) for the options fill cares about, as optparse reads them."""
+def _includes(tokens: list[str]) -> Iterator[tuple[str, str]]:
+    """(-r or -c, file) for each include on an option line, as optparse reads them."""
     index = 0
     while index < len(tokens):
         token = tokens[index]
         index += 1
-        if token.startswith("--"):
-            name, equals, value = token.partition("=")
-            option = _LONG.get(name)
-            if option is None:
-                continue
-            if option in _FLAGS:
-                yield option, ""
-                continue
-        elif token.startswith("-") and token[:2] in _SHORT:
-            option, value, equals = _SHORT[token[:2]], token[2:], "=" if token[2:] else ""
-        else:
+        name, equals, value = token.partition("=") if token.startswith("--") else (
+            token[:2], "=" if token[2:] else "", token[2:])
+        option = _INCLUDES.get(name)
+        if option is None:
             continue
         if not equals:
             if index >= len(tokens):
@@ -1087,10 +840,10 @@ def _expand(text: str) -> str:
 
 def _label(entry: _Entry) -> str:
     args = _break_args_options(entry.text)[0].split(";")[0].strip()
-    return _redact(args)
+    return redact(args)
 
 
-def _yanked(f: _File) -> str:
+def _yanked(f: File) -> str:
     return ", yanked on the index" if f.yanked else ""
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -19,6 +20,7 @@ from peep_hook.reqfile import HashLine
 # pip's comes_from for a line of a file: "-r requirements.txt (line 3)"
 _COMES_FROM_FILE = re.compile(r"-[rc] (.+?)(?: \(line \d+\))?$")
 _COMES_FROM_LINE = re.compile(r"-[rc] (.+) \(line (\d+)\)$")
+_PYLOCK_NAME = re.compile(r"pylock(?:\.[^.]+)?\.toml")  # PEP 751's file names
 _SDIST_SUFFIXES = (".tar.gz", ".tgz", ".tar.bz2", ".tbz", ".tar.xz", ".txz", ".tar", ".zip")
 
 
@@ -204,6 +206,7 @@ def _mismatch(error: Any, origins: Mapping[str, Origin]) -> str:
         if origin is None:
             # Not from a line this pip read: say where else it came from.
             told = getattr(error, "peep_hook_origins", {}).get(hex_digest)
+            told = told or _lock_origin(req, hex_digest)
             lines.append(f"    {label}  {pip_option(hex_digest)}    "
                          f"({told or 'given for it, origin unknown'})")
         else:
@@ -220,6 +223,24 @@ def _mismatch(error: Any, origins: Mapping[str, Origin]) -> str:
     source = _source_of(link)
     lines.append(f"    Hint: {_mismatch_hint(got, filename, incomplete, source)}")
     return "\n".join(lines)
+
+
+def _lock_origin(req: Any, hex_digest: str) -> str | None:
+    """Where a pylock.toml (pip 26.1+: ``-r pylock.toml``) gave this hash: the
+    file, the line that holds it, and the package entry."""
+    lock = getattr(req, "comes_from", None)
+    if not isinstance(lock, str) or not _PYLOCK_NAME.fullmatch(os.path.basename(lock)):
+        return None
+    where = os.path.basename(lock)
+    try:
+        with open(lock, encoding="utf-8") as f:
+            for lineno, line in enumerate(f, start=1):
+                if hex_digest in line.lower():
+                    where += f", line {lineno}"
+                    break
+    except (OSError, ValueError):  # a URL, or unreadable now: the name is enough
+        pass
+    return f"{where}, in the [[packages]] entry for {_name(req)}"
 
 
 def _source_of(link: Any) -> str:
@@ -251,13 +272,17 @@ def _mismatch_hint(got: str | None, filename: str | None, incomplete: bool = Fal
     cache = (" If it came from pip's HTTP cache, `pip cache purge` removes it; "
              "the next run then downloads afresh." if "HTTP cache" in source else "")
     return (
-        f"{source} {kind}.{cache} If your hashes are for another kind of file "
-        "(the sdist instead of a wheel, or a wheel for another platform) or for "
-        "another version, add this file's hash as one more line in the block "
-        "(any one hash may match), but only once you know the file is genuine. "
-        "If nothing changed on your side, the archive may have been tampered "
-        "with: do not install it."
+        f"{source} {kind}.{cache} If the block's hashes are for another file of this "
+        "release (the sdist, or a wheel for another Python or platform; this is Python "
+        f"{_this_python()}), `peep-hook fill --all-files` hashes every file of it; if they "
+        "are for another version (stale after a version bump), `peep-hook fill --update` "
+        "replaces them. Do either only once you know the files are genuine. If nothing "
+        "changed on your side, the archive may have been tampered with: do not install it."
     )
+
+
+def _this_python() -> str:
+    return f"{sys.version_info[0]}.{sys.version_info[1]}"
 
 
 def _unpinned(error: Any) -> str:

@@ -76,3 +76,28 @@ if PIP >= (21, 3):  # editable installs of a pyproject-only tree (PEP 660) from 
         assert "a source distribution" not in result.output, str(result)
         assert "proj" in result.output and "builder==1.0" in result.output, str(result)
         assert list(markers.iterdir()) == []
+
+
+if PIP >= (26, 1):  # pip installs from -r pylock.toml from 26.1
+
+    def test_mismatch_from_a_pylock_names_the_lock_file_and_package_entry(
+            venv: Venv, index: Index, tmp_path):
+        genuine = wheel("app", "1.0")
+        index.publish(tampered(genuine))
+        lock = write(tmp_path / "pylock.toml", textwrap.dedent(f"""\
+            lock-version = "1.0"
+            created-by = "a test"
+
+            [[packages]]
+            name = "app"
+            version = "1.0"
+
+            [[packages.wheels]]
+            name = "{genuine.filename}"
+            url = "{index.base}/files/{genuine.filename}"
+            hashes = {{sha256 = "{genuine.sha256}"}}
+            """))
+        result = venv.pip("install", "-r", lock)
+        assert refused(result), str(result)
+        assert "(pylock.toml, line 11, in the [[packages]] entry for app==1.0)" in result.output
+        assert "origin unknown" not in result.output

@@ -39,6 +39,15 @@ def test_empty_archive_hint_says_truncated():
     assert "truncated" in report._mismatch_hint(EMPTY_SHA256_HEX, "x-1.0.tar.gz")
 
 
+def test_mismatch_hint_points_to_fill_instead_of_piling_up_hashes():
+    import sys
+
+    hint = report._mismatch_hint("0" * 64, "x-1.0-cp311-cp311-any.whl")
+    assert "`peep-hook fill --all-files`" in hint and "`peep-hook fill --update`" in hint
+    assert f"this is Python {sys.version_info[0]}.{sys.version_info[1]}" in hint
+    assert "one more line" not in hint
+
+
 def test_cut_short_archives_are_recognised(tmp_path):
 
     from peep_hook.hashes import looks_incomplete

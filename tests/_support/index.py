@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import functools
 import hashlib
 import html
+import json
 import re
 import threading
+import zipfile
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -19,6 +22,11 @@ def canonical(name: str) -> str:
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
+    #: "Basic ..." the client must send, if any (a private index)
+    authorization: str | None = None
+    #: project pages in PEP 691's JSON only (index.json), never HTML
+    json_only = False
+
     def __init__(self, *args: Any, requested: list[str] | None = None, **kwargs: Any) -> None:
         # First: the request is handled in __init__.
         self.requested = requested if requested is not None else []
@@ -31,6 +39,22 @@ class _QuietHandler(SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         pass
 
+    def send_head(self):  # type: ignore[no-untyped-def]
+        if self.authorization and self.headers.get("Authorization") != self.authorization:
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Basic realm="index"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return None
+        if self.json_only and self.path.startswith("/simple/") and self.path.endswith("/"):
+            self.path += "index.json"
+        return super().send_head()
+
+    def guess_type(self, path):  # type: ignore[no-untyped-def]
+        if str(path).endswith("index.json"):
+            return "application/vnd.pypi.simple.v1+json"
+        return super().guess_type(path)
+
 
 class Index:
     """Serves ``root/simple/<project>/`` and ``root/files/``.
@@ -40,14 +64,26 @@ class Index:
     carrying ``#sha256=`` of what it really serves, as an attacker's would.
     """
 
-    def __init__(self, root: Path) -> None:
+    json_only = False
+    #: serve each wheel's METADATA beside it (PEP 658), named on the page
+    core_metadata = False
+
+    def __init__(self, root: Path, *, credentials: tuple[str, str] | None = None,
+                 json_only: bool = False) -> None:
+        """``credentials``: (user, password) every request must carry (basic auth).
+        ``json_only``: project pages in PEP 691's JSON form only."""
         self.root = root
         self.files = root / "files"
         self.files.mkdir(parents=True, exist_ok=True)
         (root / "simple").mkdir(exist_ok=True)
         #: every path requested, in order
         self.requested: list[str] = []
-        handler = functools.partial(_QuietHandler, directory=str(root),
+        self.json_only = json_only
+        token = base64.b64encode(":".join(credentials).encode()).decode() if credentials else None
+        attributes = {"authorization": f"Basic {token}" if token else None,
+                      "json_only": json_only}
+        handler_class = type("_Handler", (_QuietHandler,), attributes)
+        handler = functools.partial(handler_class, directory=str(root),
                                     requested=self.requested)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -63,7 +99,11 @@ class Index:
 
     def publish(self, *archives: Archive) -> None:
         for archive in archives:
-            archive.write(self.files)
+            path = archive.write(self.files)
+            if self.core_metadata and path.name.endswith(".whl"):
+                with zipfile.ZipFile(path) as zf:
+                    name = next(n for n in zf.namelist() if n.endswith(".dist-info/METADATA"))
+                    path.with_name(path.name + ".metadata").write_bytes(zf.read(name))
             self._write_project_page(archive.name)
 
     def serve_text(self, path: str, text: str) -> str:
@@ -77,12 +117,27 @@ class Index:
         project = canonical(name)
         links = []
         for path in sorted(self.files.iterdir()):
-            if canonical(path.name.split("-")[0]) == project:
+            if canonical(path.name.split("-")[0]) == project and path.suffix != ".metadata":
                 digest = hashlib.sha256(path.read_bytes()).hexdigest()
                 href = html.escape(f"../../files/{path.name}#sha256={digest}")
-                links.append(f'<a href="{href}">{html.escape(path.name)}</a><br/>')
+                metadata = path.with_name(path.name + ".metadata")
+                attribute = ""
+                if metadata.exists():  # both PEP 658's and PEP 714's names
+                    value = "sha256=" + hashlib.sha256(metadata.read_bytes()).hexdigest()
+                    attribute = (f' data-dist-info-metadata="{value}"'
+                                 f' data-core-metadata="{value}"')
+                links.append(f'<a href="{href}"{attribute}>{html.escape(path.name)}</a><br/>')
         page = self.root / "simple" / project / "index.html"
         page.parent.mkdir(parents=True, exist_ok=True)
+        if self.json_only:
+            files = [{"filename": path.name, "url": f"../../files/{path.name}",
+                      "hashes": {"sha256": hashlib.sha256(path.read_bytes()).hexdigest()}}
+                     for path in sorted(self.files.iterdir())
+                     if canonical(path.name.split("-")[0]) == project
+                     and path.suffix != ".metadata"]
+            page.with_name("index.json").write_text(json.dumps(
+                {"meta": {"api-version": "1.0"}, "name": project, "files": files}))
+            return
         page.write_text("<!DOCTYPE html><html><body>\n" + "\n".join(links) + "\n</body></html>\n")
 
     def close(self) -> None:
