@@ -29,6 +29,7 @@ from __future__ import annotations
 import base64
 import csv
 import hashlib
+import importlib.util
 import json
 import os
 import platform
@@ -39,7 +40,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
-from peep_hook import lint
+from peep_hook import bytecode, lint
 from peep_hook.hashes import _CHUNK
 from peep_hook.installed import RECORD_NAME
 from peep_hook.reqfile import FileHashes, LogicalLine
@@ -54,6 +55,7 @@ KINDS = (
     "missing",            # a file its RECORD lists is gone
     "unreadable",         # a file its RECORD lists cannot be read (permissions?)
     "unhashed",           # RECORD lists a file without a hash: it cannot be checked
+    "bytecode-unchecked",  # .pyc of another Python, without a hash: cannot be compared
     "no-RECORD",          # a distribution without RECORD (legacy install): not checkable
     "unowned",            # a file no RECORD lists, among installed files
     "no-record",          # no peep-hook record: installed without the hook, or before it
@@ -126,6 +128,7 @@ class Result:
     notes: list[str] = field(default_factory=list)
     files_hashed: int = 0
     bytes_hashed: int = 0
+    bytecode_checked: int = 0  # .pyc files compared with their source's code
     seconds: float = 0.0
 
     @property
@@ -146,7 +149,8 @@ class Result:
             "requirement_files": self.requirement_files,
             "allow_extra": self.allow_extra,
             "checked": {"distributions": len(self.distributions), "files": self.files_hashed,
-                        "bytes": self.bytes_hashed, "seconds": round(self.seconds, 3)},
+                        "bytes": self.bytes_hashed, "bytecode": self.bytecode_checked,
+                        "seconds": round(self.seconds, 3)},
             "distributions": [d.as_dict() for d in self.distributions],
             "problems": [p.as_dict() for p in self.problems],
             "notes": self.notes,
@@ -254,7 +258,7 @@ class _Task:
     dist: Distribution
     path: str  # as RECORD writes it
     full: str
-    algorithm: str
+    algorithm: str | None  # None: no hash in RECORD (bytecode pip compiled)
     digest: str  # urlsafe base64, unpadded
     size: int | None
 
@@ -262,6 +266,7 @@ class _Task:
 def _check_installed_files(site: str, dists: list[Distribution], result: Result) -> None:
     owned: set[str] = set()
     tasks: list[_Task] = []
+    listed_pycs: dict[str, _Task] = {}
     for dist in dists:
         meta = os.path.join(site, dist.metadata_dir)
         if not dist.metadata_dir.endswith(".dist-info"):
@@ -282,16 +287,21 @@ def _check_installed_files(site: str, dists: list[Distribution], result: Result)
         owned.add(record)
         for row in rows:
             task = _task(site, dist, row, result)
-            if task is not None:
-                owned.add(task.full)
+            if task is None:
+                if row and row[0]:
+                    owned.add(_full_path(site, row[0]))
+                continue
+            owned.add(task.full)
+            if task.path.endswith(".pyc"):
+                listed_pycs[task.full] = task
+            else:
                 tasks.append(task)
-            elif row and row[0]:
-                owned.add(_full_path(site, row[0]))
     # One thread: hashing in a pool of threads measured no faster here (2
     # cores: at best 5 % less time for 25 % more CPU).
-    for task in tasks:
-        _judge(task, _hash_one(task), result)
-    _find_unowned(site, owned, result)
+    verified = {task.full: task for task in tasks
+                if _judge(task, _hash_one(task), result) and task.path.endswith(".py")}
+    cached = _find_unowned(site, owned, result)
+    _check_bytecode(listed_pycs, cached, verified, result)
 
 
 def _task(site: str, dist: Distribution, row: list[str], result: Result) -> _Task | None:
@@ -301,7 +311,9 @@ def _task(site: str, dist: Distribution, row: list[str], result: Result) -> _Tas
     full = _full_path(site, path)
     value = row[1] if len(row) > 1 else ""
     if not value:
-        if path.endswith(".pyc") or path in _unhashed_ok(dist):
+        if path.endswith(".pyc"):
+            return _Task(dist, path, full, None, "", None)
+        if path in _unhashed_ok(dist):
             return None
         result.add("unhashed", f"{dist.label()}: {path} has no hash in RECORD, so it cannot "
                    "be checked", dist, full)
@@ -337,6 +349,7 @@ def _hash_one(task: _Task) -> tuple[str | None, int, str | None]:
     are small, and a buffered file object or a 1 MiB buffer for each costs more
     than hashing it.
     """
+    assert task.algorithm is not None
     try:
         fd = os.open(task.full, _READ_FLAGS)
     except FileNotFoundError:
@@ -360,20 +373,24 @@ def _hash_one(task: _Task) -> tuple[str | None, int, str | None]:
         return None, -1, exc.strerror or str(exc)
     finally:
         os.close(fd)
-    text = base64.urlsafe_b64encode(digest.digest()).decode("ascii").rstrip("=")
-    return text, read, None
+    return _urlsafe(digest.digest()), read, None
 
 
-def _judge(task: _Task, outcome: tuple[str | None, int, str | None], result: Result) -> None:
+def _urlsafe(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def _judge(task: _Task, outcome: tuple[str | None, int, str | None], result: Result) -> bool:
+    """Report what is wrong with a file; True when it matches its RECORD hash."""
     digest, size, error = outcome
     dist = task.dist
     if error == "missing":
         result.add("missing", f"{dist.label()}: {task.path} is missing", dist, task.full)
-        return
+        return False
     if error is not None:
         result.add("unreadable", f"{dist.label()}: {task.path} cannot be read: {error}",
                    dist, task.full)
-        return
+        return False
     result.files_hashed += 1
     result.bytes_hashed += size
     dist.files += 1
@@ -381,9 +398,12 @@ def _judge(task: _Task, outcome: tuple[str | None, int, str | None], result: Res
     if task.size is not None and size != task.size:
         result.add("modified", f"{dist.label()}: {task.path} has {size} bytes, RECORD says "
                    f"{task.size}", dist, task.full)
-    elif digest != task.digest:
+        return False
+    if digest != task.digest:
         result.add("modified", f"{dist.label()}: {task.path} does not match its "
                    f"{task.algorithm} in RECORD", dist, task.full)
+        return False
+    return True
 
 
 def _legacy_files(site: str, meta: str) -> Iterable[str]:
@@ -407,8 +427,10 @@ def _all_files(directory: str) -> Iterable[str]:
             yield os.path.normpath(os.path.join(root, name))
 
 
-def _find_unowned(site: str, owned: set[str], result: Result) -> None:
-    """Files among the installed ones that no RECORD lists."""
+def _find_unowned(site: str, owned: set[str], result: Result) -> list[str]:
+    """Report files among the installed ones that no RECORD lists; return the
+    ``.pyc`` files no RECORD lists in their ``__pycache__`` directories (Python
+    writes those itself: :func:`_check_bytecode` judges them by their code)."""
     site = os.path.normpath(site)
     parents: set[str] = set()
     for path in owned:
@@ -417,29 +439,113 @@ def _find_unowned(site: str, owned: set[str], result: Result) -> None:
             parents.add(parent)
             parent = os.path.dirname(parent)
     unowned: list[str] = []
+    cached: list[str] = []
     for root, dirs, names in os.walk(site):
         keep = []
         for d in dirs:
             full = os.path.join(root, d)
-            if d == "__pycache__" or full in parents and os.path.islink(full):
-                continue
-            if full in parents:
+            if os.path.islink(full):
+                if full not in parents:
+                    unowned.append(full + os.sep)
+            elif full in parents or d == "__pycache__":
                 keep.append(d)
-            elif os.path.islink(full) or _holds_code(full):
+            elif _holds_code(full):
                 unowned.append(full + os.sep)
         dirs[:] = keep
-        unowned.extend(os.path.join(root, n) for n in names
-                       if not n.endswith(".pyc") and os.path.join(root, n) not in owned)
+        in_cache = os.path.basename(root) == "__pycache__"
+        for name in names:
+            full = os.path.join(root, name)
+            if full in owned:
+                continue
+            (cached if in_cache and name.endswith(".pyc") else unowned).append(full)
     for path in sorted(unowned):
         shown = os.path.relpath(path, site) + (os.sep if path.endswith(os.sep) else "")
         result.add("unowned", f"{shown}: no distribution's RECORD lists it", None, path)
+    return cached
 
 
 def _holds_code(directory: str) -> bool:
-    """Whether a directory no RECORD knows holds any file but bytecode (an
-    empty one, or one left with only __pycache__, is harmless)."""
-    return any(not name.endswith(".pyc")
-               for _, _, names in os.walk(directory) for name in names)
+    """Whether a directory no RECORD knows holds any file but cached bytecode
+    (an empty one, or one left with only __pycache__, is harmless: Python
+    loads no __pycache__ entry without its source)."""
+    return any(not (name.endswith(".pyc") and os.path.basename(root) == "__pycache__")
+               for root, _, names in os.walk(directory) for name in names)
+
+
+# -- byte code against its source --------------------------------------------------
+
+
+def _check_bytecode(listed: dict[str, _Task], cached: list[str], verified: dict[str, _Task],
+                    result: Result) -> None:
+    """Each ``.pyc`` this Python would load for a verified source must hold the
+    code that source compiles to; the rest are checked against RECORD where it
+    gives a hash. Python loads no ``__pycache__`` entry without its source, and
+    nothing in place of a source that another check already reported."""
+    other: dict[str, tuple[Distribution, list[str]]] = {}  # .pyc of another Python
+    sourceless: dict[str, int] = {}
+    for full in sorted({*listed, *cached}):
+        task = listed.get(full)
+        where = bytecode.source_of(full)
+        source = verified.get(where.source) if where is not None else None
+        if where is not None and source is not None and _ours(full, where):
+            _compare(full, where, source, result)
+        elif task is not None and task.algorithm is not None:
+            _judge(task, _hash_one(task), result)
+            if where is not None and where.tag is None and not os.path.lexists(where.source):
+                label = task.dist.label()
+                sourceless[label] = sourceless.get(label, 0) + 1
+        elif source is not None:
+            other.setdefault(source.dist.label(), (source.dist, []))[1].append(full)
+        elif (task is not None and where is not None and where.tag is None
+              and not os.path.lexists(where.source)):
+            result.add("unhashed", f"{task.dist.label()}: {task.path} is imported in place of "
+                       "a source it does not have, and RECORD gives it no hash: it cannot be "
+                       "checked", task.dist, full)
+    for label, count in sourceless.items():
+        result.notes.append(f"{label}: {count} .pyc file{'s' * (count != 1)} without source "
+                            "(sourceless): checked against RECORD only")
+    for label, (dist, paths) in other.items():
+        result.add("bytecode-unchecked", f"{label}: {len(paths)} .pyc file"
+                   f"{'s' * (len(paths) != 1)} of another Python (such as "
+                   f"{os.path.relpath(paths[0], dist.location)}) without a hash in RECORD: "
+                   "only the Python that loads them can compare them with their source; run "
+                   "verify with the environment's own Python", dist, paths[0])
+
+
+def _ours(full: str, where: bytecode.Cached) -> bool:
+    """Whether this Python would write (and load) the ``.pyc``: its cache tag,
+    or for a legacy ``X.pyc`` beside its source, its magic number."""
+    if where.tag is not None:
+        return where.tag == bytecode.TAG
+    try:
+        with open(full, "rb") as f:
+            return f.read(4) == importlib.util.MAGIC_NUMBER
+    except OSError:
+        return True  # _compare reports it unreadable
+
+
+def _compare(full: str, where: bytecode.Cached, source: _Task, result: Result) -> None:
+    dist = source.dist
+    shown = os.path.relpath(full, dist.location)
+    try:
+        with open(full, "rb") as f:
+            data = f.read()
+        with open(where.source, "rb") as f:
+            text = f.read()
+    except OSError as exc:
+        result.add("unreadable", f"{dist.label()}: {shown} cannot be read: "
+                   f"{exc.strerror or exc}", dist, full)
+        return
+    assert source.algorithm is not None
+    if _urlsafe(hashlib.new(source.algorithm, text).digest()) != source.digest:
+        # Changed since it was hashed a moment ago.
+        result.add("modified", f"{dist.label()}: {source.path} does not match its "
+                   f"{source.algorithm} in RECORD", dist, source.full)
+        return
+    result.bytecode_checked += 1
+    why = bytecode.mismatch(data, text, where.source, where.optimize)
+    if why is not None:
+        result.add("modified", f"{dist.label()}: {shown}: {why} ({source.path})", dist, full)
 
 
 # -- records against the files -----------------------------------------------------
@@ -554,8 +660,8 @@ def format_text(result: Result) -> str:
     lines.append("  files:           " + (", ".join(result.requirement_files)
                                          or "none (records and installed files only)"))
     lines.append(f"  checked:         {len(result.distributions)} distributions, "
-                 f"{result.files_hashed:,} files, {result.bytes_hashed / 1e6:,.1f} MB "
-                 f"in {result.seconds:.2f} s")
+                 f"{result.files_hashed:,} files, {result.bytes_hashed / 1e6:,.1f} MB, "
+                 f"{result.bytecode_checked:,} .pyc compiled in {result.seconds:.2f} s")
     count = len(result.problems)
     lines.append("  result:          " + ("clean" if result.clean else
                                          f"NOT CLEAN ({count} problem{'s' * (count != 1)})"))

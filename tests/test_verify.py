@@ -11,8 +11,12 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
+import importlib.util
 import io
 import json
+import marshal
+import py_compile
+import sys
 import zipfile
 from pathlib import Path
 
@@ -39,6 +43,14 @@ def kinds(result: Result) -> dict[str, list[dict]]:
 def install(venv: Venv, index, req: Path, **env: str) -> None:
     result = venv.pip("install", "-r", req, "-i", index.url, env=env or None)
     assert result.returncode == 0, str(result)
+
+
+def pyc(source: str, header: bytes = importlib.util.MAGIC_NUMBER + bytes(12)) -> bytes:
+    """Byte code of ``source`` as this Python (the venvs' Python too) writes it."""
+    return header + marshal.dumps(compile(source, "somewhere.py", "exec", dont_inherit=True))
+
+
+CACHED = f"__pycache__/__init__.{sys.implementation.cache_tag}.pyc"
 
 
 def two_wheels(index, tmp_path: Path) -> tuple[Archive, Archive, Path]:
@@ -89,6 +101,37 @@ def test_a_modified_file_of_the_same_size_is_reported(venv, index, tmp_path):
 
     assert result.returncode == 1, str(result)
     assert [p["distribution"] for p in kinds(result)["modified"]] == ["beta"]
+
+
+def test_a_wheel_s_own_pyc_that_pip_recompiles_is_clean(venv, index, tmp_path):
+    # As the numpy wheel: a .pyc listed in RECORD with the hash of the one in
+    # the wheel, which pip's byte-compilation then replaces.
+    alpha = wheel("alpha", "1.0", files={f"alpha/{CACHED}": pyc("VERSION = 'stale'\n")})
+    index.publish(alpha)
+    req = tmp_path / "requirements.txt"
+    req.write_text(alpha.peep_block())
+    install(venv, index, req)
+
+    result = peep_verify(venv, "-r", req, cwd=tmp_path)
+
+    assert result.returncode == 0, str(result)
+
+
+def test_a_pyc_holding_other_code_is_reported(venv, index, tmp_path):
+    _, _, req = two_wheels(index, tmp_path)
+    install(venv, index, req)
+    source = venv.site_packages / "alpha" / "__init__.py"
+    cached = venv.site_packages / "alpha" / CACHED
+    # The header pip wrote, so that Python loads the new code in place of the source.
+    cached.write_bytes(pyc(source.read_text() + "INJECTED = 1\n", cached.read_bytes()[:16]))
+    assert venv.python_run("-c", "import alpha; print(alpha.INJECTED)").stdout == "1\n"
+
+    result = peep_verify(venv, "-r", req, "--json", cwd=tmp_path)
+
+    assert result.returncode == 1, str(result)
+    [modified] = kinds(result)["modified"]
+    assert modified["path"] == str(cached) and modified["distribution"] == "alpha"
+    assert "its code is not what its source compiles to" in modified["message"]
 
 
 def test_a_deleted_file_is_reported_missing(venv, index, tmp_path):
@@ -213,7 +256,7 @@ def test_json_report_shape(venv, index, tmp_path):
     assert report["clean"] is True and report["problems"] == []
     assert report["site_packages"] == [str(venv.site_packages)]
     assert report["requirement_files"] == [str(req)]
-    assert set(report["checked"]) == {"distributions", "files", "bytes", "seconds"}
+    assert set(report["checked"]) == {"distributions", "files", "bytes", "bytecode", "seconds"}
     dists = {d["name"]: d for d in report["distributions"]}
     assert {"alpha", "beta", "pip", "wrapt"} <= set(dists)
     assert dists["alpha"]["record"] == alpha.sha256
@@ -335,3 +378,37 @@ def test_path_that_is_not_a_directory_is_a_usage_error(tmp_path, capsys):
     assert main(["verify", "--path", str(tmp_path / "nothing")]) == 2
     assert "not a directory" in capsys.readouterr().err
 
+
+
+def test_a_pyc_python_cached_itself_is_judged_by_its_code(tmp_path):
+    site = tmp_path / "site"
+    alpha = wheel("alpha", "1.0")
+    unpack(alpha, site)  # as pip --no-compile: no .pyc in RECORD
+    source, cached = site / "alpha" / "__init__.py", site / "alpha" / CACHED
+    py_compile.compile(str(source), cfile=str(cached), doraise=True)  # as an import caches it
+    assert check(tmp_path, alpha.peep_block())["clean"]
+
+    cached.write_bytes(pyc("import os\n", cached.read_bytes()[:16]))
+    report = check(tmp_path, alpha.peep_block())
+    assert problem_kinds(report) == ["modified"] and report["problems"][0]["path"] == str(cached)
+
+
+def test_pyc_files_without_source_or_of_another_python_are_not_taken_on_trust(tmp_path):
+    site = tmp_path / "site"
+    alpha = wheel("alpha", "1.0", files={"alpha/sourceless.pyc": pyc("X = 1\n")})
+    unpack(alpha, site)
+    (site / "dropped.pyc").write_bytes(pyc("import os\n"))  # importable: no source beside it
+    other = site / "alpha" / "__pycache__" / "__init__.cpython-20.pyc"
+    other.parent.mkdir()
+    other.write_bytes(b"compiled by another Python")
+    with open(site / "alpha-1.0.dist-info" / "RECORD", "a") as f:
+        f.write("alpha/__pycache__/__init__.cpython-20.pyc,,\n")
+
+    report = check(tmp_path, alpha.peep_block())
+
+    assert problem_kinds(report) == ["bytecode-unchecked", "unowned"]
+    assert report["problems"][1]["path"] == str(site / "dropped.pyc")
+    assert "alpha 1.0: 1 .pyc file without source (sourceless): checked against RECORD " \
+        "only" in report["notes"]
+    (site / "alpha" / "sourceless.pyc").write_bytes(pyc("X = 2\n"))
+    assert "modified" in problem_kinds(check(tmp_path, alpha.peep_block()))
