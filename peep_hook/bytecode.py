@@ -60,6 +60,24 @@ def source_of(path: str) -> Cached | None:
                   optimize)
 
 
+def header_matches(pyc: bytes, source_path: str) -> bool:
+    """Whether Python would load ``pyc`` for its source as it is now: the
+    timestamp and size, or the source hash, in its header match (as
+    ``py_compile``, and so pip, writes them)."""
+    if len(pyc) < _HEADER or pyc[:4] != importlib.util.MAGIC_NUMBER:
+        return False
+    flags = int.from_bytes(pyc[4:8], "little")
+    try:
+        if flags & 1:
+            with open(source_path, "rb") as f:
+                return pyc[8:16] == importlib.util.source_hash(f.read())
+        st = os.stat(source_path)
+    except OSError:
+        return False
+    return (flags == 0 and int.from_bytes(pyc[8:12], "little") == int(st.st_mtime) & 0xFFFFFFFF
+            and int.from_bytes(pyc[12:16], "little") == st.st_size & 0xFFFFFFFF)
+
+
 def mismatch(pyc: bytes, source: bytes, source_path: str, optimize: int) -> str | None:
     """None when ``pyc`` holds the code ``source`` compiles to with this
     interpreter; otherwise why not, for a report."""

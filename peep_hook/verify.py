@@ -52,6 +52,7 @@ TOOLING = frozenset({"pip", "setuptools", "wheel", "peep-hook", "wrapt"})
 KINDS = (
     "requirements-file",  # the files themselves cannot be read or have hash problems
     "modified",           # an installed file's hash or size differs from its RECORD
+    "archive-mismatch",   # --deep: installed differently from its verified archive
     "missing",            # a file its RECORD lists is gone
     "unreadable",         # a file its RECORD lists cannot be read (permissions?)
     "unhashed",           # RECORD lists a file without a hash: it cannot be checked
@@ -63,6 +64,7 @@ KINDS = (
     "hash-not-in-files",  # installed from an archive whose hash no file gives for it
     "extra",              # installed, but no file names it
     "not-installed",      # a file requires it, it is not installed
+    "no-archive",         # --deep: no verified archive to check it against (and why)
 )
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -103,6 +105,8 @@ class Distribution:
     extra: bool = False
     files: int = 0
     bytes: int = 0
+    basis: str = "record"  # what its files were checked against: "record" or "archive"
+    basis_reason: str | None = None  # --deep: why not against an archive
 
     @property
     def key(self) -> str:
@@ -115,7 +119,7 @@ class Distribution:
         return {"name": self.name, "version": self.version, "location": self.location,
                 "metadata": self.metadata_dir, "record": self.record,
                 "named_by": self.named_by, "extra": self.extra, "files": self.files,
-                "bytes": self.bytes}
+                "bytes": self.bytes, "basis": self.basis, "basis_reason": self.basis_reason}
 
 
 @dataclass
@@ -123,6 +127,7 @@ class Result:
     site_dirs: list[str]
     requirement_files: list[str]
     allow_extra: bool
+    archives: str | None = None  # --deep: the directory of archives
     distributions: list[Distribution] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -148,6 +153,8 @@ class Result:
             "site_packages": self.site_dirs,
             "requirement_files": self.requirement_files,
             "allow_extra": self.allow_extra,
+            "deep": self.archives is not None,
+            "archives": self.archives,
             "checked": {"distributions": len(self.distributions), "files": self.files_hashed,
                         "bytes": self.bytes_hashed, "bytecode": self.bytecode_checked,
                         "seconds": round(self.seconds, 3)},
@@ -164,17 +171,21 @@ def default_site_dirs() -> list[str]:
 
 
 def verify(requirements: Sequence[str] = (), constraints: Sequence[str] = (), *,
-           site_dirs: Sequence[str] | None = None, allow_extra: bool = False) -> Result:
+           site_dirs: Sequence[str] | None = None, allow_extra: bool = False,
+           archives: str | None = None) -> Result:
+    """With ``archives`` (a directory), ``--deep``: see :mod:`peep_hook.verify_deep`."""
     started = time.perf_counter()
     dirs = _unique_dirs(default_site_dirs() if site_dirs is None else site_dirs)
     files = [*requirements, *constraints]
-    result = Result(dirs, files, allow_extra)
+    result = Result(dirs, files, allow_extra, archives)
     named, unnamed = _read_files(requirements, constraints, result) if files else ({}, [])
     for site in dirs:
         dists = _distributions(site)
         result.distributions.extend(dists)
-        _check_installed_files(site, dists, result)
+        _check_installed_files(site, dists, result, trust_record=archives is None)
     _check_records(result, named, unnamed, bool(files))
+    if archives is not None:
+        _deep(result, named, unnamed, archives)
     result.seconds = time.perf_counter() - started
     result.problems.sort(key=lambda p: KINDS.index(p.kind))
     return result
@@ -263,10 +274,12 @@ class _Task:
     size: int | None
 
 
-def _check_installed_files(site: str, dists: list[Distribution], result: Result) -> None:
+def _check_installed_files(site: str, dists: list[Distribution], result: Result, *,
+                           trust_record: bool = True) -> None:
     owned: set[str] = set()
     tasks: list[_Task] = []
     listed_pycs: dict[str, _Task] = {}
+    compiled: dict[str, str] = {}  # .pyc -> its hash as pip compiled it, from the record
     for dist in dists:
         meta = os.path.join(site, dist.metadata_dir)
         if not dist.metadata_dir.endswith(".dist-info"):
@@ -285,6 +298,9 @@ def _check_installed_files(site: str, dists: list[Distribution], result: Result)
             owned.update(_all_files(meta))
             continue
         owned.add(record)
+        if trust_record:
+            compiled.update((_full_path(site, path), digest)
+                            for path, digest in _recorded_bytecode(meta).items())
         for row in rows:
             task = _task(site, dist, row, result)
             if task is None:
@@ -301,7 +317,7 @@ def _check_installed_files(site: str, dists: list[Distribution], result: Result)
     verified = {task.full: task for task in tasks
                 if _judge(task, _hash_one(task), result) and task.path.endswith(".py")}
     cached = _find_unowned(site, owned, result)
-    _check_bytecode(listed_pycs, cached, verified, result)
+    _check_bytecode(listed_pycs, cached, verified, compiled, result)
 
 
 def _task(site: str, dist: Distribution, row: list[str], result: Result) -> _Task | None:
@@ -475,12 +491,27 @@ def _holds_code(directory: str) -> bool:
 # -- byte code against its source --------------------------------------------------
 
 
+def _recorded_bytecode(meta: str) -> dict[str, str]:
+    """What the peep-hook record says pip compiled at install (RECORD path ->
+    hash): a ``.pyc`` that still has that hash needs no compiling, as a file
+    that still has its RECORD hash needs no other check."""
+    try:
+        with open(os.path.join(meta, RECORD_NAME), encoding="utf-8") as f:
+            value = json.load(f).get("bytecode")
+    except (OSError, ValueError, AttributeError):
+        return {}
+    if not isinstance(value, dict):
+        return {}
+    return {k: v for k, v in value.items() if isinstance(k, str) and isinstance(v, str)}
+
+
 def _check_bytecode(listed: dict[str, _Task], cached: list[str], verified: dict[str, _Task],
-                    result: Result) -> None:
+                    compiled: dict[str, str], result: Result) -> None:
     """Each ``.pyc`` this Python would load for a verified source must hold the
-    code that source compiles to; the rest are checked against RECORD where it
-    gives a hash. Python loads no ``__pycache__`` entry without its source, and
-    nothing in place of a source that another check already reported."""
+    code that source compiles to (or be, unchanged, what pip compiled from it at
+    install); the rest are checked against RECORD where it gives a hash. Python
+    loads no ``__pycache__`` entry without its source, and nothing in place of a
+    source that another check already reported."""
     other: dict[str, tuple[Distribution, list[str]]] = {}  # .pyc of another Python
     sourceless: dict[str, int] = {}
     for full in sorted({*listed, *cached}):
@@ -488,7 +519,8 @@ def _check_bytecode(listed: dict[str, _Task], cached: list[str], verified: dict[
         where = bytecode.source_of(full)
         source = verified.get(where.source) if where is not None else None
         if where is not None and source is not None and _ours(full, where):
-            _compare(full, where, source, result)
+            if not _as_compiled(full, compiled.get(full), source.dist, result):
+                _compare(full, where, source, result)
         elif task is not None and task.algorithm is not None:
             _judge(task, _hash_one(task), result)
             if where is not None and where.tag is None and not os.path.lexists(where.source):
@@ -512,6 +544,24 @@ def _check_bytecode(listed: dict[str, _Task], cached: list[str], verified: dict[
                    "verify with the environment's own Python", dist, paths[0])
 
 
+def _as_compiled(full: str, recorded: str | None, dist: Distribution, result: Result) -> bool:
+    """Whether a ``.pyc`` still has the hash pip's compilation gave it."""
+    if recorded is None:
+        return False
+    algorithm, _, digest = recorded.partition("=")
+    if algorithm != "sha256":
+        return False
+    task = _Task(dist, full, full, algorithm, digest, None)
+    found, size, error = _hash_one(task)
+    if error is not None or found != digest:
+        return False
+    result.files_hashed += 1
+    result.bytes_hashed += size
+    dist.files += 1
+    dist.bytes += size
+    return True
+
+
 def _ours(full: str, where: bytecode.Cached) -> bool:
     """Whether this Python would write (and load) the ``.pyc``: its cache tag,
     or for a legacy ``X.pyc`` beside its source, its magic number."""
@@ -530,6 +580,13 @@ def _compare(full: str, where: bytecode.Cached, source: _Task, result: Result) -
     try:
         with open(full, "rb") as f:
             data = f.read()
+    except FileNotFoundError:
+        return  # removed (as from a slimmed image): Python compiles the source again
+    except OSError as exc:
+        result.add("unreadable", f"{dist.label()}: {shown} cannot be read: "
+                   f"{exc.strerror or exc}", dist, full)
+        return
+    try:
         with open(where.source, "rb") as f:
             text = f.read()
     except OSError as exc:
@@ -640,6 +697,21 @@ def _check_named(dist: Distribution, entry: Named, result: Result) -> None:
                    f"{dist.record}, which is not one the files give for it ({where})", dist)
 
 
+def _deep(result: Result, named: dict[str, Named],
+          unnamed: list[tuple[str, set[str], bool]], directory: str) -> None:
+    from peep_hook import verify_deep
+
+    unnamed_hexes = {h for _, hexes, _ in unnamed for h in hexes}
+    wanted = unnamed_hexes | {h for entry in named.values() for h in entry.hexes}
+    verify_deep.check(result, named, unnamed_hexes, verify_deep.find_archives(directory, wanted))
+    # The peep-hook record is no evidence here: a distribution its archive
+    # vouches for needs none (one it has must name that archive: verify_deep).
+    vouched = {(d.name, d.version) for d in result.distributions if d.basis == "archive"}
+    result.problems = [p for p in result.problems
+                       if p.kind not in ("no-record", "hash-not-in-files", "bad-record")
+                       or (p.distribution, p.version) not in vouched]
+
+
 # -- output -------------------------------------------------------------------------
 
 
@@ -659,6 +731,10 @@ def format_text(result: Result) -> str:
     lines.append("  site-packages:   " + (", ".join(result.site_dirs) or "none"))
     lines.append("  files:           " + (", ".join(result.requirement_files)
                                          or "none (records and installed files only)"))
+    if result.archives is not None:
+        on_archives = sum(d.basis == "archive" for d in result.distributions)
+        lines.append(f"  deep:            {on_archives} of {len(result.distributions)} "
+                     f"distributions checked against archives in {result.archives}")
     lines.append(f"  checked:         {len(result.distributions)} distributions, "
                  f"{result.files_hashed:,} files, {result.bytes_hashed / 1e6:,.1f} MB, "
                  f"{result.bytecode_checked:,} .pyc compiled in {result.seconds:.2f} s")

@@ -251,8 +251,8 @@ def test_json_report_shape(venv, index, tmp_path):
     assert result.returncode == 0, str(result)
     report = json.loads(result.stdout)
     assert set(report) == {"clean", "interpreter", "python", "site_packages",
-                           "requirement_files", "allow_extra", "checked", "distributions",
-                           "problems", "notes"}
+                           "requirement_files", "allow_extra", "deep", "archives", "checked",
+                           "distributions", "problems", "notes"}
     assert report["clean"] is True and report["problems"] == []
     assert report["site_packages"] == [str(venv.site_packages)]
     assert report["requirement_files"] == [str(req)]
@@ -263,7 +263,9 @@ def test_json_report_shape(venv, index, tmp_path):
     assert dists["alpha"]["named_by"] == [f"{req}:2"]
     assert dists["pip"]["record"] is None and dists["pip"]["extra"] is False
     assert set(dists["alpha"]) == {"name", "version", "location", "metadata", "record",
-                                   "named_by", "extra", "files", "bytes"}
+                                   "named_by", "extra", "files", "bytes", "basis",
+                                   "basis_reason"}
+    assert dists["alpha"]["basis"] == "record" and report["deep"] is False
     broken = run([venv.bin / "peep-hook", "verify", "--json", "-r", tmp_path / "nope.txt"],
                  cwd=tmp_path)
     problems = json.loads(broken.stdout)["problems"]
@@ -284,6 +286,105 @@ def test_a_target_directory_is_checked_with_path(venv, index, tmp_path):
     assert clean.returncode == 0, str(clean)
     (target / "alpha" / "__init__.py").write_text("")
     assert peep_verify(venv, "--path", target, "-r", req, cwd=tmp_path).returncode == 1
+
+
+# -- --deep: against the archives, trusting nothing in site-packages --------------------
+
+
+def deep_files(tmp_path: Path, wheelhouse: Path, pip_version: str, hook_wheel: Path,
+               *archives: Archive) -> tuple[Path, Path]:
+    """A directory holding ``archives`` and the wheels the venv's own pip, wrapt
+    and peep-hook came from, and a file giving all their hashes."""
+    directory = tmp_path / "archives"
+    lines = [a.peep_block() for a in archives]
+    for archive in archives:
+        archive.write(directory)
+    tooling = [*wheelhouse.glob(f"pip-{pip_version}-*.whl"), *wheelhouse.glob("wrapt-*.whl"),
+               hook_wheel]
+    for path in tooling:
+        data = path.read_bytes()
+        (directory / path.name).write_bytes(data)
+        lines.append(f"{path.name.split('-')[0]} --hash=sha256:"
+                     f"{hashlib.sha256(data).hexdigest()}\n")
+    tooling_file = tmp_path / "tooling.txt"
+    tooling_file.write_text("".join(lines))
+    return directory, tooling_file
+
+
+def rewrite(site: Path, dist_info: str, path: str, data: bytes) -> None:
+    """Change an installed file and its RECORD line to match, as a tamperer would."""
+    (site / path).write_bytes(data)
+    record = site / dist_info / "RECORD"
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).decode().rstrip("=")
+    rows = [f"{path},sha256={digest},{len(data)}" if row.split(",")[0] == path else row
+            for row in record.read_text().splitlines()]
+    record.write_text("\n".join(rows) + "\n")
+
+
+def test_deep_a_clean_environment_with_shipped_pyc_is_clean(venv, index, tmp_path, wheelhouse,
+                                                            pip_version, hook_wheel):
+    alpha = wheel("alpha", "1.0", files={f"alpha/{CACHED}": pyc("VERSION = 'stale'\n")})
+    index.publish(alpha)
+    req = tmp_path / "requirements.txt"
+    req.write_text(alpha.peep_block())
+    install(venv, index, req)
+    archives, tooling = deep_files(tmp_path, wheelhouse, pip_version, hook_wheel, alpha)
+
+    result = peep_verify(venv, "--deep", "--archives", archives, "-r", tooling, "--json",
+                         cwd=tmp_path)
+
+    assert result.returncode == 0, str(result)
+    report = json.loads(result.stdout)
+    assert {d["name"]: d["basis"] for d in report["distributions"]} == {
+        "alpha": "archive", "pip": "archive", "wrapt": "archive", "peep_hook": "archive"}
+
+
+def test_deep_sees_a_module_changed_with_its_record_lines_rewritten(
+        venv, index, tmp_path, wheelhouse, pip_version, hook_wheel):
+    alpha, beta, req = two_wheels(index, tmp_path)
+    install(venv, index, req)
+    archives, tooling = deep_files(tmp_path, wheelhouse, pip_version, hook_wheel, alpha, beta)
+    site = venv.site_packages
+    rewrite(site, "alpha-1.0.dist-info", "alpha/__init__.py",
+            (site / "alpha" / "__init__.py").read_bytes() + b"import os  # injected\n")
+    cached = site / "alpha" / CACHED
+    py_compile.compile(str(site / "alpha" / "__init__.py"), cfile=str(cached), doraise=True)
+    deep = ("--deep", "--archives", archives, "-r", tooling, "--json")
+
+    assert peep_verify(venv, "-r", req, cwd=tmp_path).returncode == 0  # plain: fooled
+    result = peep_verify(venv, *deep, cwd=tmp_path)
+    assert result.returncode == 1, str(result)
+    assert str(site / "alpha" / "__init__.py") in {
+        p["path"] for p in kinds(result)["archive-mismatch"]}
+
+    # The peep-hook record rewritten too (its bytecode hashes, its RECORD line).
+    record = site / "alpha-1.0.dist-info" / installed.RECORD_NAME
+    rewrite(site, "alpha-1.0.dist-info", f"alpha-1.0.dist-info/{installed.RECORD_NAME}",
+            json.dumps({**json.loads(record.read_text()), "bytecode": {
+                f"alpha/{CACHED}": "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(
+                    cached.read_bytes()).digest()).decode().rstrip("=")}}).encode())
+    assert peep_verify(venv, "-r", req, cwd=tmp_path).returncode == 0
+    again = peep_verify(venv, *deep, cwd=tmp_path)
+    assert again.returncode == 1, str(again)
+    assert [p["distribution"] for p in kinds(again)["archive-mismatch"]] == ["alpha"]
+
+
+def test_deep_names_a_distribution_whose_archive_is_unreachable(
+        venv, index, tmp_path, wheelhouse, pip_version, hook_wheel):
+    alpha, beta, req = two_wheels(index, tmp_path)
+    install(venv, index, req)
+    archives, tooling = deep_files(tmp_path, wheelhouse, pip_version, hook_wheel, alpha)
+
+    result = peep_verify(venv, "--deep", "--archives", archives, "-r", tooling, "-r", req,
+                         "--json", cwd=tmp_path)
+
+    assert result.returncode == 1, str(result)
+    [problem] = kinds(result)["no-archive"]
+    assert problem["distribution"] == "beta" and "archive unreachable" in problem["message"]
+    assert set(kinds(result)) == {"no-archive"}
+    dists = {d["name"]: d for d in json.loads(result.stdout)["distributions"]}
+    assert (dists["beta"]["basis"], dists["alpha"]["basis"]) == ("record", "archive")
+    assert "archive unreachable" in dists["beta"]["basis_reason"]
 
 
 # -- in-process, on a site-packages built by hand -----------------------------------
