@@ -29,6 +29,7 @@ import json
 import os
 import re
 import sys
+import sysconfig
 import zipfile
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable
@@ -193,7 +194,7 @@ def _record_rows(dist: Distribution, archive: Archive, members: dict[str, str],
     """Every file RECORD lists: a member, the byte code of one, or a file pip writes."""
     import csv
 
-    from peep_hook.verify import _full_path
+    from peep_hook.verify import _full_path, default_site_dirs
 
     site, meta = dist.location, dist.metadata_dir
     found: list[tuple[str, str | None]] = []
@@ -204,6 +205,7 @@ def _record_rows(dist: Distribution, archive: Archive, members: dict[str, str],
         return [(f"its RECORD cannot be read ({exc})", None)]
     pip_writes = {f"{meta}/{n}" for n in ("INSTALLER", "REQUESTED", "direct_url.json",
                                           "RECORD", RECORD_NAME)}
+    scripts_seen: set[str] = set()
     for path in rows:
         full = _full_path(site, path)
         if full in members:
@@ -216,10 +218,21 @@ def _record_rows(dist: Distribution, archive: Archive, members: dict[str, str],
             why = None if ok else "is byte code of no source the archive installs"
         elif _script_name(path, site) is not None:
             why = _script(full, _script_name(path, site) or "", entry_points)
+            scripts_seen.add(os.path.realpath(full))
         else:
             why = "is not installed by the archive, nor written by pip"
         if why:
             found.append((f"{path}, which RECORD lists, {why}", full))
+    # A console script whose RECORD line was removed still runs: look where pip
+    # puts them for this interpreter's own site-packages.
+    if os.path.realpath(site) in {os.path.realpath(d) for d in default_site_dirs()}:
+        scripts = sysconfig.get_paths()["scripts"]
+        for name in entry_points:
+            full = os.path.join(scripts, name)
+            if os.path.realpath(full) not in scripts_seen and os.path.lexists(full):
+                why = _script(full, name, entry_points)
+                if why:
+                    found.append((f"{full} {why}", full))
     return found
 
 

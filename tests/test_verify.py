@@ -513,3 +513,19 @@ def test_pyc_files_without_source_or_of_another_python_are_not_taken_on_trust(tm
         "only" in report["notes"]
     (site / "alpha" / "sourceless.pyc").write_bytes(pyc("X = 2\n"))
     assert "modified" in problem_kinds(check(tmp_path, alpha.peep_block()))
+
+
+def test_deep_console_scripts_are_pips_templates_and_nothing_else():
+    from peep_hook.verify_deep import _script_body_ok
+
+    pip_20 = (b"# -*- coding: utf-8 -*-\nimport re\nimport sys\n\nfrom m import f\n\n"
+              b"if __name__ == '__main__':\n"
+              b"    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])\n"
+              b"    sys.exit(f())\n")
+    pip_26 = (b"import sys\nfrom m import f\nif __name__ == '__main__':\n"
+              b"    sys.argv[0] = sys.argv[0].removesuffix('.exe')\n    sys.exit(f())\n")
+    assert _script_body_ok(pip_20, "m", "f") and _script_body_ok(pip_26, "m", "f")
+    assert not _script_body_ok(pip_26, "m", "g")
+    assert not _script_body_ok(b"import os\n" + pip_26, "m", "f")
+    assert not _script_body_ok(pip_26.replace(b"    sys.exit", b"    os.system('x')\n    sys.exit"),
+                               "m", "f")
