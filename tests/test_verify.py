@@ -22,7 +22,7 @@ from pathlib import Path
 
 from peep_hook import installed
 from peep_hook.cli import main
-from tests._support.archives import Archive, tampered, wheel
+from tests._support.archives import Archive, sdist, tampered, wheel
 from tests._support.venvs import Result, Venv, run
 
 
@@ -529,3 +529,21 @@ def test_deep_console_scripts_are_pips_templates_and_nothing_else():
     assert not _script_body_ok(b"import os\n" + pip_26, "m", "f")
     assert not _script_body_ok(pip_26.replace(b"    sys.exit", b"    os.system('x')\n    sys.exit"),
                                "m", "f")
+
+
+def test_deep_names_what_it_cannot_check_against_an_archive(tmp_path):
+    site = tmp_path / "site"
+    unpack(wheel("alpha", "1.0"), site)  # as built from the sdist below
+    unpack(wheel("beta", "2.0"), site)
+    source = sdist("alpha", "1.0", marker_dir=tmp_path)
+    source.write(tmp_path / "archives")
+
+    report = check(tmp_path, source.peep_block() + "beta==2.0\n", "--deep", "--archives",
+                   str(tmp_path / "archives"))
+
+    reasons = {d["name"]: (d["basis"], d["basis_reason"]) for d in report["distributions"]}
+    assert reasons["alpha"][0] == reasons["beta"][0] == "record"
+    assert "built from an sdist" in reasons["alpha"][1]
+    assert reasons["beta"][1] == "the files give no sha256 for it"
+    assert sorted(p["distribution"] for p in report["problems"]
+                  if p["kind"] == "no-archive") == ["alpha", "beta"]
