@@ -216,8 +216,8 @@ def _record_rows(dist: Distribution, archive: Archive, members: dict[str, str],
             where = bytecode.source_of(full)
             ok = where is not None and where.tag == bytecode.TAG and where.source in members
             why = None if ok else "is byte code of no source the archive installs"
-        elif _script_name(path, site) is not None:
-            why = _script(full, _script_name(path, site) or "", entry_points)
+        elif _script_name(path) is not None:
+            why = _script(full, _script_name(path) or "", entry_points)
             scripts_seen.add(os.path.realpath(full))
         else:
             why = "is not installed by the archive, nor written by pip"
@@ -281,10 +281,11 @@ def _entry_points(zf: zipfile.ZipFile, member: str) -> dict[str, str]:
     return found
 
 
-def _script_name(path: str, site: str) -> str | None:
-    """The script name of a RECORD path outside site-packages, in a bin directory."""
+def _script_name(path: str) -> str | None:
+    """The script name of a RECORD path in a bin directory (beside site-packages,
+    or in a --target directory)."""
     parent, name = os.path.split(path)
-    if not path.startswith("../") or os.path.basename(parent) not in ("bin", "Scripts"):
+    if os.path.basename(parent) not in ("bin", "Scripts"):
         return None
     return name[:-4] if name.endswith(".exe") else name
 
