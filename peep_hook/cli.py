@@ -265,11 +265,14 @@ def _parser() -> argparse.ArgumentParser:
         "verify",
         help="check that this environment is what its requirements files say, unmodified",
         description="Check every installed file against its distribution's RECORD "
-        "(modified, missing and unlisted files), and each distribution's peep-hook "
-        "install record. With -r/-c files: each distribution they name was installed "
-        "from an archive whose hash they give, and nothing else is installed (pip, "
-        "setuptools, wheel, peep-hook and wrapt excepted). Checks this interpreter's "
-        "site-packages unless --path is given. Exit 0 when clean, 1 otherwise.",
+        "(modified, missing and unlisted files), each .pyc against the code its source "
+        "compiles to (run it with the environment's own Python), and each "
+        "distribution's peep-hook install record. With -r/-c files: each distribution "
+        "they name was installed from an archive whose hash they give, and nothing else "
+        "is installed (pip, setuptools, wheel, peep-hook and wrapt excepted). Checks "
+        "this interpreter's site-packages unless --path is given. --deep --archives DIR "
+        "trusts nothing in site-packages: every installed file against the archive "
+        "whose hash the files give. Exit 0 when clean, 1 otherwise.",
     )
     verify_cmd.add_argument("-r", "--requirement", dest="requirements", action="append",
                             metavar="FILE", help="requirements file (repeatable)")

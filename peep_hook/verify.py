@@ -1,15 +1,22 @@
 """``peep-hook verify``: is this environment what its requirements files say,
 and unmodified since it was installed?
 
-Three checks, over every distribution in the site-packages directories:
+Four checks, over every distribution in the site-packages directories:
 
 * **installed files**: every file a distribution's ``RECORD`` lists with a
   hash still has that hash and size (modified and missing files are
   reported), and no file that no ``RECORD`` lists sits among them (a dropped
-  ``.pth`` or module runs as surely as a modified one). Bytecode pip compiled
-  at install is listed without a hash, so it cannot be checked; ``__pycache__``
-  directories are left out of the search for unlisted files for the same
-  reason (Python writes them itself).
+  ``.pth`` or module runs as surely as a modified one).
+* **byte code**: every ``.pyc`` this Python would load in place of a verified
+  source, listed in ``RECORD`` or not (pip lists what it compiles without a
+  hash; Python writes caches itself), holds the code that source compiles to
+  (:mod:`peep_hook.bytecode`), whoever wrote it: a wheel's own ``.pyc`` that
+  pip recompiled passes, a ``.pyc`` with other code is reported. One that
+  still has the hash the peep-hook record kept when pip compiled it needs no
+  compiling (except with ``--deep``, which takes nothing in site-packages on
+  trust: :mod:`peep_hook.verify_deep`). A ``.pyc`` without its source
+  (sourceless) or for another Python can only be checked against its
+  ``RECORD`` hash.
 * **install records**: the ``PEEP_HOOK.json`` peep-hook writes beside a
   distribution it installed (:mod:`peep_hook.installed`) names the sha256 of
   the verified archive. With requirements files, that hash must be one the
