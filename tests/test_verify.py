@@ -349,12 +349,15 @@ def test_deep_sees_a_module_changed_with_its_record_lines_rewritten(
             (site / "alpha" / "__init__.py").read_bytes() + b"import os  # injected\n")
     cached = site / "alpha" / CACHED
     py_compile.compile(str(site / "alpha" / "__init__.py"), cfile=str(cached), doraise=True)
+    with open(site / "alpha-1.0.dist-info" / "RECORD", "a") as f:  # and a module of its own
+        f.write("alpha/extra.py,,\n")
+    rewrite(site, "alpha-1.0.dist-info", "alpha/extra.py", b"import os\n")
     deep = ("--deep", "--archives", archives, "-r", tooling, "--json")
 
     assert peep_verify(venv, "-r", req, cwd=tmp_path).returncode == 0  # plain: fooled
     result = peep_verify(venv, *deep, cwd=tmp_path)
     assert result.returncode == 1, str(result)
-    assert str(site / "alpha" / "__init__.py") in {
+    assert {str(site / "alpha" / "__init__.py"), str(site / "alpha" / "extra.py")} <= {
         p["path"] for p in kinds(result)["archive-mismatch"]}
 
     # The peep-hook record rewritten too (its bytecode hashes, its RECORD line).
@@ -366,7 +369,7 @@ def test_deep_sees_a_module_changed_with_its_record_lines_rewritten(
     assert peep_verify(venv, "-r", req, cwd=tmp_path).returncode == 0
     again = peep_verify(venv, *deep, cwd=tmp_path)
     assert again.returncode == 1, str(again)
-    assert [p["distribution"] for p in kinds(again)["archive-mismatch"]] == ["alpha"]
+    assert {p["distribution"] for p in kinds(again)["archive-mismatch"]} == {"alpha"}
 
 
 def test_deep_names_a_distribution_whose_archive_is_unreachable(
