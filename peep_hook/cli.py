@@ -125,12 +125,23 @@ def _status(args: argparse.Namespace) -> int:
 def _verify(args: argparse.Namespace) -> int:
     from peep_hook import verify
 
-    for directory in args.path or ():
+    for directory in [*(args.path or ()), *([args.archives] if args.archives else [])]:
         if not os.path.isdir(directory):
-            print(f"peep-hook verify: --path {directory}: not a directory", file=sys.stderr)
+            print(f"peep-hook verify: {directory}: not a directory", file=sys.stderr)
             return 2
+    if args.deep != bool(args.archives):
+        # Archives from pip's configuration, indexes and cache: not yet.
+        print("peep-hook verify: --deep needs --archives DIR (a directory holding the "
+              "archives the files give hashes for), and --archives needs --deep",
+              file=sys.stderr)
+        return 2
+    if args.deep and not (args.requirements or args.constraints):
+        print("peep-hook verify: --deep needs -r or -c: the files' hashes are what it "
+              "trusts", file=sys.stderr)
+        return 2
     result = verify.verify(args.requirements or (), args.constraints or (),
-                           site_dirs=args.path or None, allow_extra=args.allow_extra)
+                           site_dirs=args.path or None, allow_extra=args.allow_extra,
+                           archives=args.archives)
     if args.json:
         print(json.dumps(result.as_dict(), indent=2, sort_keys=True))
     else:
@@ -292,11 +303,14 @@ def _parser() -> argparse.ArgumentParser:
         "verify",
         help="check that this environment is what its requirements files say, unmodified",
         description="Check every installed file against its distribution's RECORD "
-        "(modified, missing and unlisted files), and each distribution's peep-hook "
-        "install record. With -r/-c files: each distribution they name was installed "
-        "from an archive whose hash they give, and nothing else is installed (pip, "
-        "setuptools, wheel, peep-hook and wrapt excepted). Checks this interpreter's "
-        "site-packages unless --path is given. Exit 0 when clean, 1 otherwise.",
+        "(modified, missing and unlisted files), each .pyc against the code its source "
+        "compiles to (run it with the environment's own Python), and each "
+        "distribution's peep-hook install record. With -r/-c files: each distribution "
+        "they name was installed from an archive whose hash they give, and nothing else "
+        "is installed (pip, setuptools, wheel, peep-hook and wrapt excepted). Checks "
+        "this interpreter's site-packages unless --path is given. --deep --archives DIR "
+        "trusts nothing in site-packages: every installed file against the archive "
+        "whose hash the files give. Exit 0 when clean, 1 otherwise.",
     )
     verify_cmd.add_argument("-r", "--requirement", dest="requirements", action="append",
                             metavar="FILE", help="requirements file (repeatable)")
@@ -308,6 +322,12 @@ def _parser() -> argparse.ArgumentParser:
     verify_cmd.add_argument("--path", action="append", metavar="DIR",
                             help="check this site-packages (or --target) directory "
                             "instead (repeatable)")
+    verify_cmd.add_argument("--deep", action="store_true",
+                            help="trust nothing in site-packages: compare every installed "
+                            "file with the archive whose hash the files give (needs "
+                            "--archives)")
+    verify_cmd.add_argument("--archives", metavar="DIR",
+                            help="with --deep: the directory holding those archives")
     verify_cmd.add_argument("--json", action="store_true", help="print JSON")
     verify_cmd.set_defaults(run=_verify)
 

@@ -12,12 +12,14 @@ in this run); otherwise pip reinstalls it from the archive it verifies now
 from __future__ import annotations
 
 import base64
+import csv
 import hashlib
 import json
 import os
 import zipfile
 from typing import Iterable
 
+from peep_hook import bytecode
 from peep_hook.pins import canonical_name
 
 RECORD_NAME = "PEEP_HOOK.json"
@@ -51,14 +53,51 @@ def _dist_info_in(wheel_path: str) -> str | None:
 
 
 def _write(directory: str, dist_info: str, name: str, sha256: str) -> str:
-    data = (json.dumps({"name": name, "sha256": sha256}, sort_keys=True) + "\n").encode()
+    record: dict[str, object] = {"name": name, "sha256": sha256}
+    compiled = _compiled_bytecode(directory)
+    if compiled:
+        record["bytecode"] = compiled
+    data = (json.dumps(record, sort_keys=True) + "\n").encode()
     path = os.path.join(directory, RECORD_NAME)
     with open(path, "wb") as f:
         f.write(data)
-    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).decode().rstrip("=")
+    digest = _urlsafe_sha256(data)
     with open(os.path.join(directory, "RECORD"), "a", encoding="utf-8") as f:
         f.write(f"{dist_info}/{RECORD_NAME},sha256={digest},{len(data)}\n")
     return path
+
+
+def _urlsafe_sha256(data: bytes) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(data).digest()).decode().rstrip("=")
+
+
+def _compiled_bytecode(directory: str) -> dict[str, str]:
+    """RECORD path -> sha256 (as RECORD writes it) of each ``.pyc`` this Python
+    would load for its source, right after pip compiled them: pip lists them
+    without a hash (or with the wheel's own, stale, hash), and ``verify``
+    compiles only those whose hash changed since. A ``.pyc`` pip did not write
+    (one whose header does not match its source) is left for ``verify`` to
+    compile."""
+    lib = os.path.dirname(directory)
+    try:
+        with open(os.path.join(directory, "RECORD"), encoding="utf-8", newline="") as f:
+            paths = [row[0] for row in csv.reader(f) if row and row[0].endswith(".pyc")]
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return {}
+    found = {}
+    for path in paths:
+        full = os.path.normpath(os.path.join(lib, path))
+        where = bytecode.source_of(full)
+        if where is None or where.tag != bytecode.TAG:
+            continue
+        try:
+            with open(full, "rb") as f:
+                data = f.read()
+        except OSError:
+            continue
+        if bytecode.header_matches(data, where.source):
+            found[path] = "sha256=" + _urlsafe_sha256(data)
+    return found
 
 
 def read_record(location: str | None, name: str | None, version: str) -> str | None:

@@ -1,15 +1,22 @@
 """``peep-hook verify``: is this environment what its requirements files say,
 and unmodified since it was installed?
 
-Three checks, over every distribution in the site-packages directories:
+Four checks, over every distribution in the site-packages directories:
 
 * **installed files**: every file a distribution's ``RECORD`` lists with a
   hash still has that hash and size (modified and missing files are
   reported), and no file that no ``RECORD`` lists sits among them (a dropped
-  ``.pth`` or module runs as surely as a modified one). Bytecode pip compiled
-  at install is listed without a hash, so it cannot be checked; ``__pycache__``
-  directories are left out of the search for unlisted files for the same
-  reason (Python writes them itself).
+  ``.pth`` or module runs as surely as a modified one).
+* **byte code**: every ``.pyc`` this Python would load in place of a verified
+  source, listed in ``RECORD`` or not (pip lists what it compiles without a
+  hash; Python writes caches itself), holds the code that source compiles to
+  (:mod:`peep_hook.bytecode`), whoever wrote it: a wheel's own ``.pyc`` that
+  pip recompiled passes, a ``.pyc`` with other code is reported. One that
+  still has the hash the peep-hook record kept when pip compiled it needs no
+  compiling (except with ``--deep``, which takes nothing in site-packages on
+  trust: :mod:`peep_hook.verify_deep`). A ``.pyc`` without its source
+  (sourceless) or for another Python can only be checked against its
+  ``RECORD`` hash.
 * **install records**: the ``PEEP_HOOK.json`` peep-hook writes beside a
   distribution it installed (:mod:`peep_hook.installed`) names the sha256 of
   the verified archive. With requirements files, that hash must be one the
@@ -29,6 +36,7 @@ from __future__ import annotations
 import base64
 import csv
 import hashlib
+import importlib.util
 import json
 import os
 import platform
@@ -39,7 +47,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
-from peep_hook import lint
+from peep_hook import bytecode, lint
 from peep_hook.hashes import _CHUNK
 from peep_hook.installed import RECORD_NAME
 from peep_hook.reqfile import FileHashes, LogicalLine
@@ -51,9 +59,11 @@ TOOLING = frozenset({"pip", "setuptools", "wheel", "peep-hook", "wrapt"})
 KINDS = (
     "requirements-file",  # the files themselves cannot be read or have hash problems
     "modified",           # an installed file's hash or size differs from its RECORD
+    "archive-mismatch",   # --deep: installed differently from its verified archive
     "missing",            # a file its RECORD lists is gone
     "unreadable",         # a file its RECORD lists cannot be read (permissions?)
     "unhashed",           # RECORD lists a file without a hash: it cannot be checked
+    "bytecode-unchecked",  # .pyc of another Python, without a hash: cannot be compared
     "no-RECORD",          # a distribution without RECORD (legacy install): not checkable
     "unowned",            # a file no RECORD lists, among installed files
     "no-record",          # no peep-hook record: installed without the hook, or before it
@@ -61,6 +71,7 @@ KINDS = (
     "hash-not-in-files",  # installed from an archive whose hash no file gives for it
     "extra",              # installed, but no file names it
     "not-installed",      # a file requires it, it is not installed
+    "no-archive",         # --deep: no verified archive to check it against (and why)
 )
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -101,6 +112,8 @@ class Distribution:
     extra: bool = False
     files: int = 0
     bytes: int = 0
+    basis: str = "record"  # what its files were checked against: "record" or "archive"
+    basis_reason: str | None = None  # --deep: why not against an archive
 
     @property
     def key(self) -> str:
@@ -113,7 +126,7 @@ class Distribution:
         return {"name": self.name, "version": self.version, "location": self.location,
                 "metadata": self.metadata_dir, "record": self.record,
                 "named_by": self.named_by, "extra": self.extra, "files": self.files,
-                "bytes": self.bytes}
+                "bytes": self.bytes, "basis": self.basis, "basis_reason": self.basis_reason}
 
 
 @dataclass
@@ -121,11 +134,13 @@ class Result:
     site_dirs: list[str]
     requirement_files: list[str]
     allow_extra: bool
+    archives: str | None = None  # --deep: the directory of archives
     distributions: list[Distribution] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     files_hashed: int = 0
     bytes_hashed: int = 0
+    bytecode_checked: int = 0  # .pyc files compared with their source's code
     seconds: float = 0.0
 
     @property
@@ -145,8 +160,11 @@ class Result:
             "site_packages": self.site_dirs,
             "requirement_files": self.requirement_files,
             "allow_extra": self.allow_extra,
+            "deep": self.archives is not None,
+            "archives": self.archives,
             "checked": {"distributions": len(self.distributions), "files": self.files_hashed,
-                        "bytes": self.bytes_hashed, "seconds": round(self.seconds, 3)},
+                        "bytes": self.bytes_hashed, "bytecode": self.bytecode_checked,
+                        "seconds": round(self.seconds, 3)},
             "distributions": [d.as_dict() for d in self.distributions],
             "problems": [p.as_dict() for p in self.problems],
             "notes": self.notes,
@@ -160,17 +178,21 @@ def default_site_dirs() -> list[str]:
 
 
 def verify(requirements: Sequence[str] = (), constraints: Sequence[str] = (), *,
-           site_dirs: Sequence[str] | None = None, allow_extra: bool = False) -> Result:
+           site_dirs: Sequence[str] | None = None, allow_extra: bool = False,
+           archives: str | None = None) -> Result:
+    """With ``archives`` (a directory), ``--deep``: see :mod:`peep_hook.verify_deep`."""
     started = time.perf_counter()
     dirs = _unique_dirs(default_site_dirs() if site_dirs is None else site_dirs)
     files = [*requirements, *constraints]
-    result = Result(dirs, files, allow_extra)
+    result = Result(dirs, files, allow_extra, archives)
     named, unnamed = _read_files(requirements, constraints, result) if files else ({}, [])
     for site in dirs:
         dists = _distributions(site)
         result.distributions.extend(dists)
-        _check_installed_files(site, dists, result)
+        _check_installed_files(site, dists, result, trust_record=archives is None)
     _check_records(result, named, unnamed, bool(files))
+    if archives is not None:
+        _deep(result, named, unnamed, archives)
     result.seconds = time.perf_counter() - started
     result.problems.sort(key=lambda p: KINDS.index(p.kind))
     return result
@@ -254,14 +276,17 @@ class _Task:
     dist: Distribution
     path: str  # as RECORD writes it
     full: str
-    algorithm: str
+    algorithm: str | None  # None: no hash in RECORD (bytecode pip compiled)
     digest: str  # urlsafe base64, unpadded
     size: int | None
 
 
-def _check_installed_files(site: str, dists: list[Distribution], result: Result) -> None:
+def _check_installed_files(site: str, dists: list[Distribution], result: Result, *,
+                           trust_record: bool = True) -> None:
     owned: set[str] = set()
     tasks: list[_Task] = []
+    listed_pycs: dict[str, _Task] = {}
+    compiled: dict[str, str] = {}  # .pyc -> its hash as pip compiled it, from the record
     for dist in dists:
         meta = os.path.join(site, dist.metadata_dir)
         if not dist.metadata_dir.endswith(".dist-info"):
@@ -280,18 +305,26 @@ def _check_installed_files(site: str, dists: list[Distribution], result: Result)
             owned.update(_all_files(meta))
             continue
         owned.add(record)
+        if trust_record:
+            compiled.update((_full_path(site, path), digest)
+                            for path, digest in _recorded_bytecode(meta).items())
         for row in rows:
             task = _task(site, dist, row, result)
-            if task is not None:
-                owned.add(task.full)
+            if task is None:
+                if row and row[0]:
+                    owned.add(_full_path(site, row[0]))
+                continue
+            owned.add(task.full)
+            if task.path.endswith(".pyc"):
+                listed_pycs[task.full] = task
+            else:
                 tasks.append(task)
-            elif row and row[0]:
-                owned.add(_full_path(site, row[0]))
     # One thread: hashing in a pool of threads measured no faster here (2
     # cores: at best 5 % less time for 25 % more CPU).
-    for task in tasks:
-        _judge(task, _hash_one(task), result)
-    _find_unowned(site, owned, result)
+    verified = {task.full: task for task in tasks
+                if _judge(task, _hash_one(task), result) and task.path.endswith(".py")}
+    cached = _find_unowned(site, owned, result)
+    _check_bytecode(listed_pycs, cached, verified, compiled, result)
 
 
 def _task(site: str, dist: Distribution, row: list[str], result: Result) -> _Task | None:
@@ -301,7 +334,9 @@ def _task(site: str, dist: Distribution, row: list[str], result: Result) -> _Tas
     full = _full_path(site, path)
     value = row[1] if len(row) > 1 else ""
     if not value:
-        if path.endswith(".pyc") or path in _unhashed_ok(dist):
+        if path.endswith(".pyc"):
+            return _Task(dist, path, full, None, "", None)
+        if path in _unhashed_ok(dist):
             return None
         result.add("unhashed", f"{dist.label()}: {path} has no hash in RECORD, so it cannot "
                    "be checked", dist, full)
@@ -337,6 +372,7 @@ def _hash_one(task: _Task) -> tuple[str | None, int, str | None]:
     are small, and a buffered file object or a 1 MiB buffer for each costs more
     than hashing it.
     """
+    assert task.algorithm is not None
     try:
         fd = os.open(task.full, _READ_FLAGS)
     except FileNotFoundError:
@@ -360,20 +396,24 @@ def _hash_one(task: _Task) -> tuple[str | None, int, str | None]:
         return None, -1, exc.strerror or str(exc)
     finally:
         os.close(fd)
-    text = base64.urlsafe_b64encode(digest.digest()).decode("ascii").rstrip("=")
-    return text, read, None
+    return _urlsafe(digest.digest()), read, None
 
 
-def _judge(task: _Task, outcome: tuple[str | None, int, str | None], result: Result) -> None:
+def _urlsafe(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def _judge(task: _Task, outcome: tuple[str | None, int, str | None], result: Result) -> bool:
+    """Report what is wrong with a file; True when it matches its RECORD hash."""
     digest, size, error = outcome
     dist = task.dist
     if error == "missing":
         result.add("missing", f"{dist.label()}: {task.path} is missing", dist, task.full)
-        return
+        return False
     if error is not None:
         result.add("unreadable", f"{dist.label()}: {task.path} cannot be read: {error}",
                    dist, task.full)
-        return
+        return False
     result.files_hashed += 1
     result.bytes_hashed += size
     dist.files += 1
@@ -381,9 +421,12 @@ def _judge(task: _Task, outcome: tuple[str | None, int, str | None], result: Res
     if task.size is not None and size != task.size:
         result.add("modified", f"{dist.label()}: {task.path} has {size} bytes, RECORD says "
                    f"{task.size}", dist, task.full)
-    elif digest != task.digest:
+        return False
+    if digest != task.digest:
         result.add("modified", f"{dist.label()}: {task.path} does not match its "
                    f"{task.algorithm} in RECORD", dist, task.full)
+        return False
+    return True
 
 
 def _legacy_files(site: str, meta: str) -> Iterable[str]:
@@ -407,8 +450,10 @@ def _all_files(directory: str) -> Iterable[str]:
             yield os.path.normpath(os.path.join(root, name))
 
 
-def _find_unowned(site: str, owned: set[str], result: Result) -> None:
-    """Files among the installed ones that no RECORD lists."""
+def _find_unowned(site: str, owned: set[str], result: Result) -> list[str]:
+    """Report files among the installed ones that no RECORD lists; return the
+    ``.pyc`` files no RECORD lists in their ``__pycache__`` directories (Python
+    writes those itself: :func:`_check_bytecode` judges them by their code)."""
     site = os.path.normpath(site)
     parents: set[str] = set()
     for path in owned:
@@ -417,29 +462,154 @@ def _find_unowned(site: str, owned: set[str], result: Result) -> None:
             parents.add(parent)
             parent = os.path.dirname(parent)
     unowned: list[str] = []
+    cached: list[str] = []
     for root, dirs, names in os.walk(site):
         keep = []
         for d in dirs:
             full = os.path.join(root, d)
-            if d == "__pycache__" or full in parents and os.path.islink(full):
-                continue
-            if full in parents:
+            if os.path.islink(full):
+                if full not in parents:
+                    unowned.append(full + os.sep)
+            elif full in parents or d == "__pycache__":
                 keep.append(d)
-            elif os.path.islink(full) or _holds_code(full):
+            elif _holds_code(full):
                 unowned.append(full + os.sep)
         dirs[:] = keep
-        unowned.extend(os.path.join(root, n) for n in names
-                       if not n.endswith(".pyc") and os.path.join(root, n) not in owned)
+        in_cache = os.path.basename(root) == "__pycache__"
+        for name in names:
+            full = os.path.join(root, name)
+            if full in owned:
+                continue
+            (cached if in_cache and name.endswith(".pyc") else unowned).append(full)
     for path in sorted(unowned):
         shown = os.path.relpath(path, site) + (os.sep if path.endswith(os.sep) else "")
         result.add("unowned", f"{shown}: no distribution's RECORD lists it", None, path)
+    return cached
 
 
 def _holds_code(directory: str) -> bool:
-    """Whether a directory no RECORD knows holds any file but bytecode (an
-    empty one, or one left with only __pycache__, is harmless)."""
-    return any(not name.endswith(".pyc")
-               for _, _, names in os.walk(directory) for name in names)
+    """Whether a directory no RECORD knows holds any file but cached bytecode
+    (an empty one, or one left with only __pycache__, is harmless: Python
+    loads no __pycache__ entry without its source)."""
+    return any(not (name.endswith(".pyc") and os.path.basename(root) == "__pycache__")
+               for root, _, names in os.walk(directory) for name in names)
+
+
+# -- byte code against its source --------------------------------------------------
+
+
+def _recorded_bytecode(meta: str) -> dict[str, str]:
+    """What the peep-hook record says pip compiled at install (RECORD path ->
+    hash): a ``.pyc`` that still has that hash needs no compiling, as a file
+    that still has its RECORD hash needs no other check."""
+    try:
+        with open(os.path.join(meta, RECORD_NAME), encoding="utf-8") as f:
+            value = json.load(f).get("bytecode")
+    except (OSError, ValueError, AttributeError):
+        return {}
+    if not isinstance(value, dict):
+        return {}
+    return {k: v for k, v in value.items() if isinstance(k, str) and isinstance(v, str)}
+
+
+def _check_bytecode(listed: dict[str, _Task], cached: list[str], verified: dict[str, _Task],
+                    compiled: dict[str, str], result: Result) -> None:
+    """Each ``.pyc`` this Python would load for a verified source must hold the
+    code that source compiles to (or be, unchanged, what pip compiled from it at
+    install); the rest are checked against RECORD where it gives a hash. Python
+    loads no ``__pycache__`` entry without its source, and nothing in place of a
+    source that another check already reported."""
+    other: dict[str, tuple[Distribution, list[str]]] = {}  # .pyc of another Python
+    sourceless: dict[str, int] = {}
+    for full in sorted({*listed, *cached}):
+        task = listed.get(full)
+        where = bytecode.source_of(full)
+        source = verified.get(where.source) if where is not None else None
+        if where is not None and source is not None and _ours(full, where):
+            if not _as_compiled(full, compiled.get(full), source.dist, result):
+                _compare(full, where, source, result)
+        elif task is not None and task.algorithm is not None:
+            _judge(task, _hash_one(task), result)
+            if where is not None and where.tag is None and not os.path.lexists(where.source):
+                label = task.dist.label()
+                sourceless[label] = sourceless.get(label, 0) + 1
+        elif source is not None:
+            other.setdefault(source.dist.label(), (source.dist, []))[1].append(full)
+        elif (task is not None and where is not None and where.tag is None
+              and not os.path.lexists(where.source)):
+            result.add("unhashed", f"{task.dist.label()}: {task.path} is imported in place of "
+                       "a source it does not have, and RECORD gives it no hash: it cannot be "
+                       "checked", task.dist, full)
+    for label, count in sourceless.items():
+        result.notes.append(f"{label}: {count} .pyc file{'s' * (count != 1)} without source "
+                            "(sourceless): checked against RECORD only")
+    for label, (dist, paths) in other.items():
+        result.add("bytecode-unchecked", f"{label}: {len(paths)} .pyc file"
+                   f"{'s' * (len(paths) != 1)} of another Python (such as "
+                   f"{os.path.relpath(paths[0], dist.location)}) without a hash in RECORD: "
+                   "only the Python that loads them can compare them with their source; run "
+                   "verify with the environment's own Python", dist, paths[0])
+
+
+def _as_compiled(full: str, recorded: str | None, dist: Distribution, result: Result) -> bool:
+    """Whether a ``.pyc`` still has the hash pip's compilation gave it."""
+    if recorded is None:
+        return False
+    algorithm, _, digest = recorded.partition("=")
+    if algorithm != "sha256":
+        return False
+    task = _Task(dist, full, full, algorithm, digest, None)
+    found, size, error = _hash_one(task)
+    if error is not None or found != digest:
+        return False
+    result.files_hashed += 1
+    result.bytes_hashed += size
+    dist.files += 1
+    dist.bytes += size
+    return True
+
+
+def _ours(full: str, where: bytecode.Cached) -> bool:
+    """Whether this Python would write (and load) the ``.pyc``: its cache tag,
+    or for a legacy ``X.pyc`` beside its source, its magic number."""
+    if where.tag is not None:
+        return where.tag == bytecode.TAG
+    try:
+        with open(full, "rb") as f:
+            return f.read(4) == importlib.util.MAGIC_NUMBER
+    except OSError:
+        return True  # _compare reports it unreadable
+
+
+def _compare(full: str, where: bytecode.Cached, source: _Task, result: Result) -> None:
+    dist = source.dist
+    shown = os.path.relpath(full, dist.location)
+    try:
+        with open(full, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        return  # removed (as from a slimmed image): Python compiles the source again
+    except OSError as exc:
+        result.add("unreadable", f"{dist.label()}: {shown} cannot be read: "
+                   f"{exc.strerror or exc}", dist, full)
+        return
+    try:
+        with open(where.source, "rb") as f:
+            text = f.read()
+    except OSError as exc:
+        result.add("unreadable", f"{dist.label()}: {shown} cannot be read: "
+                   f"{exc.strerror or exc}", dist, full)
+        return
+    assert source.algorithm is not None
+    if _urlsafe(hashlib.new(source.algorithm, text).digest()) != source.digest:
+        # Changed since it was hashed a moment ago.
+        result.add("modified", f"{dist.label()}: {source.path} does not match its "
+                   f"{source.algorithm} in RECORD", dist, source.full)
+        return
+    result.bytecode_checked += 1
+    why = bytecode.mismatch(data, text, where.source, where.optimize)
+    if why is not None:
+        result.add("modified", f"{dist.label()}: {shown}: {why} ({source.path})", dist, full)
 
 
 # -- records against the files -----------------------------------------------------
@@ -534,6 +704,21 @@ def _check_named(dist: Distribution, entry: Named, result: Result) -> None:
                    f"{dist.record}, which is not one the files give for it ({where})", dist)
 
 
+def _deep(result: Result, named: dict[str, Named],
+          unnamed: list[tuple[str, set[str], bool]], directory: str) -> None:
+    from peep_hook import verify_deep
+
+    unnamed_hexes = {h for _, hexes, _ in unnamed for h in hexes}
+    wanted = unnamed_hexes | {h for entry in named.values() for h in entry.hexes}
+    verify_deep.check(result, named, unnamed_hexes, verify_deep.find_archives(directory, wanted))
+    # The peep-hook record is no evidence here: a distribution its archive
+    # vouches for needs none (one it has must name that archive: verify_deep).
+    vouched = {(d.name, d.version) for d in result.distributions if d.basis == "archive"}
+    result.problems = [p for p in result.problems
+                       if p.kind not in ("no-record", "hash-not-in-files", "bad-record")
+                       or (p.distribution, p.version) not in vouched]
+
+
 # -- output -------------------------------------------------------------------------
 
 
@@ -553,9 +738,13 @@ def format_text(result: Result) -> str:
     lines.append("  site-packages:   " + (", ".join(result.site_dirs) or "none"))
     lines.append("  files:           " + (", ".join(result.requirement_files)
                                          or "none (records and installed files only)"))
+    if result.archives is not None:
+        on_archives = sum(d.basis == "archive" for d in result.distributions)
+        lines.append(f"  deep:            {on_archives} of {len(result.distributions)} "
+                     f"distributions checked against archives in {result.archives}")
     lines.append(f"  checked:         {len(result.distributions)} distributions, "
-                 f"{result.files_hashed:,} files, {result.bytes_hashed / 1e6:,.1f} MB "
-                 f"in {result.seconds:.2f} s")
+                 f"{result.files_hashed:,} files, {result.bytes_hashed / 1e6:,.1f} MB, "
+                 f"{result.bytecode_checked:,} .pyc compiled in {result.seconds:.2f} s")
     count = len(result.problems)
     lines.append("  result:          " + ("clean" if result.clean else
                                          f"NOT CLEAN ({count} problem{'s' * (count != 1)})"))

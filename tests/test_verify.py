@@ -11,14 +11,18 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
+import importlib.util
 import io
 import json
+import marshal
+import py_compile
+import sys
 import zipfile
 from pathlib import Path
 
 from peep_hook import installed
 from peep_hook.cli import main
-from tests._support.archives import Archive, tampered, wheel
+from tests._support.archives import Archive, sdist, tampered, wheel
 from tests._support.venvs import Result, Venv, run
 
 
@@ -39,6 +43,14 @@ def kinds(result: Result) -> dict[str, list[dict]]:
 def install(venv: Venv, index, req: Path, **env: str) -> None:
     result = venv.pip("install", "-r", req, "-i", index.url, env=env or None)
     assert result.returncode == 0, str(result)
+
+
+def pyc(source: str, header: bytes = importlib.util.MAGIC_NUMBER + bytes(12)) -> bytes:
+    """Byte code of ``source`` as this Python (the venvs' Python too) writes it."""
+    return header + marshal.dumps(compile(source, "somewhere.py", "exec", dont_inherit=True))
+
+
+CACHED = f"__pycache__/__init__.{sys.implementation.cache_tag}.pyc"
 
 
 def two_wheels(index, tmp_path: Path) -> tuple[Archive, Archive, Path]:
@@ -89,6 +101,37 @@ def test_a_modified_file_of_the_same_size_is_reported(venv, index, tmp_path):
 
     assert result.returncode == 1, str(result)
     assert [p["distribution"] for p in kinds(result)["modified"]] == ["beta"]
+
+
+def test_a_wheel_s_own_pyc_that_pip_recompiles_is_clean(venv, index, tmp_path):
+    # As the numpy wheel: a .pyc listed in RECORD with the hash of the one in
+    # the wheel, which pip's byte-compilation then replaces.
+    alpha = wheel("alpha", "1.0", files={f"alpha/{CACHED}": pyc("VERSION = 'stale'\n")})
+    index.publish(alpha)
+    req = tmp_path / "requirements.txt"
+    req.write_text(alpha.peep_block())
+    install(venv, index, req)
+
+    result = peep_verify(venv, "-r", req, cwd=tmp_path)
+
+    assert result.returncode == 0, str(result)
+
+
+def test_a_pyc_holding_other_code_is_reported(venv, index, tmp_path):
+    _, _, req = two_wheels(index, tmp_path)
+    install(venv, index, req)
+    source = venv.site_packages / "alpha" / "__init__.py"
+    cached = venv.site_packages / "alpha" / CACHED
+    # The header pip wrote, so that Python loads the new code in place of the source.
+    cached.write_bytes(pyc(source.read_text() + "INJECTED = 1\n", cached.read_bytes()[:16]))
+    assert venv.python_run("-c", "import alpha; print(alpha.INJECTED)").stdout == "1\n"
+
+    result = peep_verify(venv, "-r", req, "--json", cwd=tmp_path)
+
+    assert result.returncode == 1, str(result)
+    [modified] = kinds(result)["modified"]
+    assert modified["path"] == str(cached) and modified["distribution"] == "alpha"
+    assert "its code is not what its source compiles to" in modified["message"]
 
 
 def test_a_deleted_file_is_reported_missing(venv, index, tmp_path):
@@ -208,19 +251,21 @@ def test_json_report_shape(venv, index, tmp_path):
     assert result.returncode == 0, str(result)
     report = json.loads(result.stdout)
     assert set(report) == {"clean", "interpreter", "python", "site_packages",
-                           "requirement_files", "allow_extra", "checked", "distributions",
-                           "problems", "notes"}
+                           "requirement_files", "allow_extra", "deep", "archives", "checked",
+                           "distributions", "problems", "notes"}
     assert report["clean"] is True and report["problems"] == []
     assert report["site_packages"] == [str(venv.site_packages)]
     assert report["requirement_files"] == [str(req)]
-    assert set(report["checked"]) == {"distributions", "files", "bytes", "seconds"}
+    assert set(report["checked"]) == {"distributions", "files", "bytes", "bytecode", "seconds"}
     dists = {d["name"]: d for d in report["distributions"]}
     assert {"alpha", "beta", "pip", "wrapt"} <= set(dists)
     assert dists["alpha"]["record"] == alpha.sha256
     assert dists["alpha"]["named_by"] == [f"{req}:2"]
     assert dists["pip"]["record"] is None and dists["pip"]["extra"] is False
     assert set(dists["alpha"]) == {"name", "version", "location", "metadata", "record",
-                                   "named_by", "extra", "files", "bytes"}
+                                   "named_by", "extra", "files", "bytes", "basis",
+                                   "basis_reason"}
+    assert dists["alpha"]["basis"] == "record" and report["deep"] is False
     broken = run([venv.bin / "peep-hook", "verify", "--json", "-r", tmp_path / "nope.txt"],
                  cwd=tmp_path)
     problems = json.loads(broken.stdout)["problems"]
@@ -241,6 +286,108 @@ def test_a_target_directory_is_checked_with_path(venv, index, tmp_path):
     assert clean.returncode == 0, str(clean)
     (target / "alpha" / "__init__.py").write_text("")
     assert peep_verify(venv, "--path", target, "-r", req, cwd=tmp_path).returncode == 1
+
+
+# -- --deep: against the archives, trusting nothing in site-packages --------------------
+
+
+def deep_files(tmp_path: Path, wheelhouse: Path, pip_version: str, hook_wheel: Path,
+               *archives: Archive) -> tuple[Path, Path]:
+    """A directory holding ``archives`` and the wheels the venv's own pip, wrapt
+    and peep-hook came from, and a file giving all their hashes."""
+    directory = tmp_path / "archives"
+    lines = [a.peep_block() for a in archives]
+    for archive in archives:
+        archive.write(directory)
+    tooling = [*wheelhouse.glob(f"pip-{pip_version}-*.whl"), *wheelhouse.glob("wrapt-*.whl"),
+               hook_wheel]
+    for path in tooling:
+        data = path.read_bytes()
+        (directory / path.name).write_bytes(data)
+        lines.append(f"{path.name.split('-')[0]} --hash=sha256:"
+                     f"{hashlib.sha256(data).hexdigest()}\n")
+    tooling_file = tmp_path / "tooling.txt"
+    tooling_file.write_text("".join(lines))
+    return directory, tooling_file
+
+
+def rewrite(site: Path, dist_info: str, path: str, data: bytes) -> None:
+    """Change an installed file and its RECORD line to match, as a tamperer would."""
+    (site / path).write_bytes(data)
+    record = site / dist_info / "RECORD"
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).decode().rstrip("=")
+    rows = [f"{path},sha256={digest},{len(data)}" if row.split(",")[0] == path else row
+            for row in record.read_text().splitlines()]
+    record.write_text("\n".join(rows) + "\n")
+
+
+def test_deep_a_clean_environment_with_shipped_pyc_is_clean(venv, index, tmp_path, wheelhouse,
+                                                            pip_version, hook_wheel):
+    alpha = wheel("alpha", "1.0", files={f"alpha/{CACHED}": pyc("VERSION = 'stale'\n")})
+    index.publish(alpha)
+    req = tmp_path / "requirements.txt"
+    req.write_text(alpha.peep_block())
+    install(venv, index, req)
+    archives, tooling = deep_files(tmp_path, wheelhouse, pip_version, hook_wheel, alpha)
+
+    result = peep_verify(venv, "--deep", "--archives", archives, "-r", tooling, "--json",
+                         cwd=tmp_path)
+
+    assert result.returncode == 0, str(result)
+    report = json.loads(result.stdout)
+    assert {d["name"]: d["basis"] for d in report["distributions"]} == {
+        "alpha": "archive", "pip": "archive", "wrapt": "archive", "peep_hook": "archive"}
+
+
+def test_deep_sees_a_module_changed_with_its_record_lines_rewritten(
+        venv, index, tmp_path, wheelhouse, pip_version, hook_wheel):
+    alpha, beta, req = two_wheels(index, tmp_path)
+    install(venv, index, req)
+    archives, tooling = deep_files(tmp_path, wheelhouse, pip_version, hook_wheel, alpha, beta)
+    site = venv.site_packages
+    rewrite(site, "alpha-1.0.dist-info", "alpha/__init__.py",
+            (site / "alpha" / "__init__.py").read_bytes() + b"import os  # injected\n")
+    cached = site / "alpha" / CACHED
+    py_compile.compile(str(site / "alpha" / "__init__.py"), cfile=str(cached), doraise=True)
+    with open(site / "alpha-1.0.dist-info" / "RECORD", "a") as f:  # and a module of its own
+        f.write("alpha/extra.py,,\n")
+    rewrite(site, "alpha-1.0.dist-info", "alpha/extra.py", b"import os\n")
+    deep = ("--deep", "--archives", archives, "-r", tooling, "--json")
+
+    assert peep_verify(venv, "-r", req, cwd=tmp_path).returncode == 0  # plain: fooled
+    result = peep_verify(venv, *deep, cwd=tmp_path)
+    assert result.returncode == 1, str(result)
+    assert {str(site / "alpha" / "__init__.py"), str(site / "alpha" / "extra.py")} <= {
+        p["path"] for p in kinds(result)["archive-mismatch"]}
+
+    # The peep-hook record rewritten too (its bytecode hashes, its RECORD line).
+    record = site / "alpha-1.0.dist-info" / installed.RECORD_NAME
+    rewrite(site, "alpha-1.0.dist-info", f"alpha-1.0.dist-info/{installed.RECORD_NAME}",
+            json.dumps({**json.loads(record.read_text()), "bytecode": {
+                f"alpha/{CACHED}": "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(
+                    cached.read_bytes()).digest()).decode().rstrip("=")}}).encode())
+    assert peep_verify(venv, "-r", req, cwd=tmp_path).returncode == 0
+    again = peep_verify(venv, *deep, cwd=tmp_path)
+    assert again.returncode == 1, str(again)
+    assert {p["distribution"] for p in kinds(again)["archive-mismatch"]} == {"alpha"}
+
+
+def test_deep_names_a_distribution_whose_archive_is_unreachable(
+        venv, index, tmp_path, wheelhouse, pip_version, hook_wheel):
+    alpha, beta, req = two_wheels(index, tmp_path)
+    install(venv, index, req)
+    archives, tooling = deep_files(tmp_path, wheelhouse, pip_version, hook_wheel, alpha)
+
+    result = peep_verify(venv, "--deep", "--archives", archives, "-r", tooling, "-r", req,
+                         "--json", cwd=tmp_path)
+
+    assert result.returncode == 1, str(result)
+    [problem] = kinds(result)["no-archive"]
+    assert problem["distribution"] == "beta" and "archive unreachable" in problem["message"]
+    assert set(kinds(result)) == {"no-archive"}
+    dists = {d["name"]: d for d in json.loads(result.stdout)["distributions"]}
+    assert (dists["beta"]["basis"], dists["alpha"]["basis"]) == ("record", "archive")
+    assert "archive unreachable" in dists["beta"]["basis_reason"]
 
 
 # -- in-process, on a site-packages built by hand -----------------------------------
@@ -335,3 +482,71 @@ def test_path_that_is_not_a_directory_is_a_usage_error(tmp_path, capsys):
     assert main(["verify", "--path", str(tmp_path / "nothing")]) == 2
     assert "not a directory" in capsys.readouterr().err
 
+
+
+def test_a_pyc_python_cached_itself_is_judged_by_its_code(tmp_path):
+    site = tmp_path / "site"
+    alpha = wheel("alpha", "1.0")
+    unpack(alpha, site)  # as pip --no-compile: no .pyc in RECORD
+    source, cached = site / "alpha" / "__init__.py", site / "alpha" / CACHED
+    py_compile.compile(str(source), cfile=str(cached), doraise=True)  # as an import caches it
+    assert check(tmp_path, alpha.peep_block())["clean"]
+
+    cached.write_bytes(pyc("import os\n", cached.read_bytes()[:16]))
+    report = check(tmp_path, alpha.peep_block())
+    assert problem_kinds(report) == ["modified"] and report["problems"][0]["path"] == str(cached)
+
+
+def test_pyc_files_without_source_or_of_another_python_are_not_taken_on_trust(tmp_path):
+    site = tmp_path / "site"
+    alpha = wheel("alpha", "1.0", files={"alpha/sourceless.pyc": pyc("X = 1\n")})
+    unpack(alpha, site)
+    (site / "dropped.pyc").write_bytes(pyc("import os\n"))  # importable: no source beside it
+    other = site / "alpha" / "__pycache__" / "__init__.cpython-20.pyc"
+    other.parent.mkdir()
+    other.write_bytes(b"compiled by another Python")
+    with open(site / "alpha-1.0.dist-info" / "RECORD", "a") as f:
+        f.write("alpha/__pycache__/__init__.cpython-20.pyc,,\n")
+
+    report = check(tmp_path, alpha.peep_block())
+
+    assert problem_kinds(report) == ["bytecode-unchecked", "unowned"]
+    assert report["problems"][1]["path"] == str(site / "dropped.pyc")
+    assert "alpha 1.0: 1 .pyc file without source (sourceless): checked against RECORD " \
+        "only" in report["notes"]
+    (site / "alpha" / "sourceless.pyc").write_bytes(pyc("X = 2\n"))
+    assert "modified" in problem_kinds(check(tmp_path, alpha.peep_block()))
+
+
+def test_deep_console_scripts_are_pips_templates_and_nothing_else():
+    from peep_hook.verify_deep import _script_body_ok
+
+    pip_20 = (b"# -*- coding: utf-8 -*-\nimport re\nimport sys\n\nfrom m import f\n\n"
+              b"if __name__ == '__main__':\n"
+              b"    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])\n"
+              b"    sys.exit(f())\n")
+    pip_26 = (b"import sys\nfrom m import f\nif __name__ == '__main__':\n"
+              b"    sys.argv[0] = sys.argv[0].removesuffix('.exe')\n    sys.exit(f())\n")
+    assert _script_body_ok(pip_20, "m", "f") and _script_body_ok(pip_26, "m", "f")
+    assert not _script_body_ok(pip_26, "m", "g")
+    assert not _script_body_ok(b"import os\n" + pip_26, "m", "f")
+    assert not _script_body_ok(pip_26.replace(b"    sys.exit", b"    os.system('x')\n    sys.exit"),
+                               "m", "f")
+
+
+def test_deep_names_what_it_cannot_check_against_an_archive(tmp_path):
+    site = tmp_path / "site"
+    unpack(wheel("alpha", "1.0"), site)  # as built from the sdist below
+    unpack(wheel("beta", "2.0"), site)
+    source = sdist("alpha", "1.0", marker_dir=tmp_path)
+    source.write(tmp_path / "archives")
+
+    report = check(tmp_path, source.peep_block() + "beta==2.0\n", "--deep", "--archives",
+                   str(tmp_path / "archives"))
+
+    reasons = {d["name"]: (d["basis"], d["basis_reason"]) for d in report["distributions"]}
+    assert reasons["alpha"][0] == reasons["beta"][0] == "record"
+    assert "built from an sdist" in reasons["alpha"][1]
+    assert reasons["beta"][1] == "the files give no sha256 for it"
+    assert sorted(p["distribution"] for p in report["problems"]
+                  if p["kind"] == "no-archive") == ["alpha", "beta"]

@@ -15,7 +15,7 @@ import textwrap
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 _EPOCH = (2020, 1, 1, 0, 0, 0)
 
@@ -61,26 +61,29 @@ def wheel(
     *,
     requires: Sequence[str] = (),
     payload: str = "",
+    files: Mapping[str, bytes] | None = None,
 ) -> Archive:
-    """A pure-Python wheel holding module ``name`` (``VERSION`` and ``payload``)."""
+    """A pure-Python wheel holding module ``name`` (``VERSION`` and ``payload``),
+    and ``files`` (path: bytes) beside it, listed in RECORD with their hashes."""
     dist_info = f"{name}-{version}.dist-info"
     metadata = ["Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
     metadata += [f"Requires-Dist: {r}" for r in requires]
-    files = {
-        f"{name}/__init__.py": f"VERSION = {version!r}\n{payload}\n",
-        f"{dist_info}/METADATA": "\n".join(metadata) + "\n",
+    members = {
+        f"{name}/__init__.py": f"VERSION = {version!r}\n{payload}\n".encode(),
+        **(files or {}),
+        f"{dist_info}/METADATA": ("\n".join(metadata) + "\n").encode(),
         f"{dist_info}/WHEEL": (
-            "Wheel-Version: 1.0\nGenerator: peep-hook-tests\n"
-            "Root-Is-Purelib: true\nTag: py3-none-any\n"
+            b"Wheel-Version: 1.0\nGenerator: peep-hook-tests\n"
+            b"Root-Is-Purelib: true\nTag: py3-none-any\n"
         ),
     }
-    record = [f"{path},{_record_hash(text.encode())},{len(text.encode())}" for path, text in files.items()]
+    record = [f"{path},{_record_hash(data)},{len(data)}" for path, data in members.items()]
     record.append(f"{dist_info}/RECORD,,")
-    files[f"{dist_info}/RECORD"] = "\n".join(record) + "\n"
+    members[f"{dist_info}/RECORD"] = ("\n".join(record) + "\n").encode()
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
-        for path, text in files.items():
-            zf.writestr(zipfile.ZipInfo(path, _EPOCH), text)
+        for path, data in members.items():
+            zf.writestr(zipfile.ZipInfo(path, _EPOCH), data)
     return Archive(name, version, f"{name}-{version}-py3-none-any.whl", buffer.getvalue())
 
 

@@ -1,0 +1,384 @@
+"""``peep-hook verify --deep``: the environment against its archives.
+
+Plain ``verify`` trusts ``RECORD`` and the peep-hook record, which sit in the
+site-packages a tamperer writes to. ``--deep`` takes as evidence only the
+requirements files' hashes and the archives (from a directory given with
+``--archives``) whose sha256 they give. For each installed distribution it
+finds a wheel among those archives holding its ``.dist-info``, then:
+
+* every file the wheel installs into site-packages must be there with the
+  member's bytes (byte code is compiled and compared by plain verify's check,
+  run without the install-time shortcut the record offers);
+* every file its ``RECORD`` lists must be one of them, the byte code of one,
+  or a file pip writes itself: ``INSTALLER`` (``pip``), ``REQUESTED`` (empty),
+  ``direct_url.json`` (an archive URL), the peep-hook record (naming this
+  archive's hash), ``RECORD``, and console scripts for the wheel's entry
+  points, with pip's shebang for this interpreter and a body that does nothing
+  but import and call the entry point (the template differs between pips, so
+  its statements are compared, not its bytes).
+
+A distribution without such an archive is named with the reason and makes
+the result non-zero. Standard library only, like plain ``verify``.
+"""
+
+from __future__ import annotations
+
+import ast
+import configparser
+import json
+import os
+import re
+import sys
+import sysconfig
+import zipfile
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterable
+
+from peep_hook import bytecode
+from peep_hook.hashes import _CHUNK, sha256_of_file
+from peep_hook.installed import RECORD_NAME
+
+if TYPE_CHECKING:
+    from peep_hook.verify import Distribution, Named, Result
+
+_ARCHIVE_SUFFIXES = (".whl", ".tar.gz", ".zip", ".tar.bz2", ".tgz", ".tar.xz", ".tar")
+
+
+@dataclass
+class Archive:
+    path: str
+    sha256: str
+
+
+@dataclass
+class Archives:
+    wheels: dict[str, list[Archive]]  # .dist-info name -> wheels holding it
+    sdists: set[str]  # sha256 of the other archives the files give a hash for
+
+
+def find_archives(directory: str, wanted: set[str]) -> Archives:
+    """The archives in ``directory`` whose sha256 the files give (hashed here:
+    neither a file's name nor anything else in it is taken on trust)."""
+    found = Archives({}, set())
+    for entry in sorted(os.listdir(directory)):
+        path = os.path.join(directory, entry)
+        if not entry.endswith(_ARCHIVE_SUFFIXES) or not os.path.isfile(path):
+            continue
+        digest = sha256_of_file(path)
+        if digest not in wanted:
+            continue
+        if not entry.endswith(".whl"):
+            found.sdists.add(digest)
+            continue
+        try:
+            with zipfile.ZipFile(path) as zf:
+                tops = {n.split("/", 1)[0] for n in zf.namelist()}
+        except (OSError, zipfile.BadZipFile):
+            continue
+        for top in tops:
+            if top.endswith(".dist-info"):
+                found.wheels.setdefault(top, []).append(Archive(path, digest))
+    return found
+
+
+def check(result: Result, named: dict[str, Named], unnamed_hexes: set[str],
+          archives: Archives) -> None:
+    for dist in result.distributions:
+        entry = named.get(dist.key)
+        hexes = (entry.hexes if entry is not None else set()) | unnamed_hexes
+        reason, candidates = _candidates(dist, entry, hexes, archives)
+        if reason is not None:
+            dist.basis_reason = reason
+            result.add("no-archive", f"{dist.label()} was not checked against an archive: "
+                       f"{reason}", dist)
+            continue
+        outcomes = [_against(dist, archive) for archive in candidates]
+        # Several wheels of one release may hold the same .dist-info: one must match.
+        best = next((o for o in outcomes if not o), None)
+        if best is not None:
+            dist.basis = "archive"
+            continue
+        hinted = next((o for a, o in zip(candidates, outcomes) if a.sha256 == dist.record),
+                      outcomes[0])
+        dist.basis = "archive"
+        for message, path in hinted:
+            result.add("archive-mismatch", f"{dist.label()}: {message}", dist, path)
+
+
+def _candidates(dist: Distribution, entry: Named | None, hexes: set[str],
+                archives: Archives) -> tuple[str | None, list[Archive]]:
+    """(why it cannot be checked, or None; the wheels to check it against)."""
+    if not dist.metadata_dir.endswith(".dist-info"):
+        return "installed by setup.py or as editable: no archive holds its files", []
+    direct = _direct_url(dist)
+    if isinstance(direct, dict) and "dir_info" in direct:
+        return "installed from a directory, not an archive", []
+    if not hexes:
+        return ("the files give no sha256 for it" if entry is not None
+                else "no file gives a hash for it (not in the files)"), []
+    wheels = [a for a in archives.wheels.get(dist.metadata_dir, []) if a.sha256 in hexes]
+    if wheels:
+        return None, wheels
+    if hexes & archives.sdists:
+        return ("built from an sdist: --deep has no archive holding its installed files "
+                "(checked against RECORD only)"), []
+    return (f"no archive in the --archives directory holds {dist.metadata_dir} with a "
+            "sha256 the files give (archive unreachable)"), []
+
+
+def _direct_url(dist: Distribution) -> object:
+    try:
+        with open(os.path.join(dist.location, dist.metadata_dir, "direct_url.json"),
+                  encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+# -- one distribution against one wheel ---------------------------------------------
+
+
+def _against(dist: Distribution, archive: Archive) -> list[tuple[str, str | None]]:
+    """What differs between the installed distribution and the wheel."""
+    from peep_hook.verify import _full_path
+
+    site, meta = dist.location, dist.metadata_dir
+    found: list[tuple[str, str | None]] = []
+    name = os.path.basename(archive.path)
+    data_dir = meta[: -len(".dist-info")] + ".data/"
+    members: dict[str, str] = {}  # installed path -> member
+    with zipfile.ZipFile(archive.path) as zf:
+        for info in zf.infolist():
+            member = info.filename
+            if member.endswith("/") or member == f"{meta}/RECORD":
+                continue
+            target = member
+            if member.startswith(data_dir):
+                scheme, _, target = member[len(data_dir):].partition("/")
+                if scheme not in ("purelib", "platlib"):
+                    found.append((f"{member} is installed outside site-packages (.data/"
+                                  f"{scheme}): --deep does not compare it", None))
+                    continue
+            members[_full_path(site, target)] = member
+        for full, member in members.items():
+            # Byte code of a member's source: pip recompiles it, and its code is
+            # what counts (plain verify's check compares it with the source's).
+            where = bytecode.source_of(full) if full.endswith(".pyc") else None
+            if where is not None and where.tag == bytecode.TAG and where.source in members:
+                continue
+            why = _same_bytes(zf, member, full)
+            if why:
+                found.append((f"{os.path.relpath(full, site)} {why} in {name}", full))
+        entry_points = _entry_points(zf, f"{meta}/entry_points.txt")
+    found += _record_rows(dist, archive, members, entry_points)
+    return found
+
+
+def _same_bytes(zf: zipfile.ZipFile, member: str, path: str) -> str | None:
+    try:
+        with zf.open(member) as expected, open(path, "rb") as installed:
+            while True:
+                want, have = expected.read(_CHUNK), installed.read(_CHUNK)
+                if want != have:
+                    return "differs from its member"
+                if not want:
+                    return None
+    except FileNotFoundError:
+        return "is missing: it is a member"
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc}), to compare with its member"
+
+
+def _record_rows(dist: Distribution, archive: Archive, members: dict[str, str],
+                 entry_points: dict[str, str]) -> list[tuple[str, str | None]]:
+    """Every file RECORD lists: a member, the byte code of one, or a file pip writes."""
+    import csv
+
+    from peep_hook.verify import _full_path, default_site_dirs
+
+    site, meta = dist.location, dist.metadata_dir
+    found: list[tuple[str, str | None]] = []
+    try:
+        with open(os.path.join(site, meta, "RECORD"), encoding="utf-8", newline="") as f:
+            rows = [row[0] for row in csv.reader(f) if row and row[0]]
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        return [(f"its RECORD cannot be read ({exc})", None)]
+    pip_writes = {f"{meta}/{n}" for n in ("INSTALLER", "REQUESTED", "direct_url.json",
+                                          "RECORD", RECORD_NAME)}
+    scripts_seen: set[str] = set()
+    for path in rows:
+        full = _full_path(site, path)
+        if full in members:
+            continue
+        if path in pip_writes:
+            why = _pip_file(path.rsplit("/", 1)[1], full, archive)
+        elif path.endswith(".pyc"):
+            where = bytecode.source_of(full)
+            ok = where is not None and where.tag == bytecode.TAG and where.source in members
+            why = None if ok else "is byte code of no source the archive installs"
+        elif _script_name(path) is not None:
+            why = _script(full, _script_name(path) or "", entry_points)
+            scripts_seen.add(os.path.realpath(full))
+        else:
+            why = "is not installed by the archive, nor written by pip"
+        if why:
+            found.append((f"{path}, which RECORD lists, {why}", full))
+    # A console script whose RECORD line was removed still runs: look where pip
+    # puts them for this interpreter's own site-packages.
+    if os.path.realpath(site) in {os.path.realpath(d) for d in default_site_dirs()}:
+        scripts = sysconfig.get_paths()["scripts"]
+        for name in entry_points:
+            full = os.path.join(scripts, name)
+            if os.path.realpath(full) not in scripts_seen and os.path.lexists(full):
+                why = _script(full, name, entry_points)
+                if why:
+                    found.append((f"{full} {why}", full))
+    return found
+
+
+def _pip_file(name: str, path: str, archive: Archive) -> str | None:
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    if name == "INSTALLER":
+        return None if data == b"pip\n" else "is not what pip writes (pip)"
+    if name == "REQUESTED":
+        return None if data == b"" else "is not what pip writes (nothing)"
+    if name == "RECORD":
+        return None  # its rows are checked one by one
+    try:
+        value = json.loads(data.decode("utf-8"))
+    except ValueError:
+        return "is not JSON"
+    if name == "direct_url.json":
+        ok = isinstance(value, dict) and isinstance(value.get("url"), str)
+        return None if ok and "dir_info" not in value else "is not what pip writes for an archive"
+    if not isinstance(value, dict) or value.get("sha256") != archive.sha256:
+        return f"does not name this archive's sha256 {archive.sha256}"
+    return None
+
+
+# -- console scripts ------------------------------------------------------------------
+
+
+def _entry_points(zf: zipfile.ZipFile, member: str) -> dict[str, str]:
+    try:
+        text = zf.read(member).decode("utf-8")
+    except (KeyError, UnicodeDecodeError):
+        return {}
+    parser = configparser.ConfigParser(delimiters=("=",), interpolation=None)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    try:
+        parser.read_string(text)
+    except configparser.Error:
+        return {}
+    found = {}
+    for group in ("console_scripts", "gui_scripts"):
+        if parser.has_section(group):
+            found.update({k.strip(): v.strip() for k, v in parser.items(group)})
+    return found
+
+
+def _script_name(path: str) -> str | None:
+    """The script name of a RECORD path in a bin directory (beside site-packages,
+    or in a --target directory)."""
+    parent, name = os.path.split(path)
+    if os.path.basename(parent) not in ("bin", "Scripts"):
+        return None
+    return name[:-4] if name.endswith(".exe") else name
+
+
+def _script(path: str, name: str, entry_points: dict[str, str]) -> str | None:
+    spec = entry_points.get(name)
+    # pip writes pip, pipX and pipX.Y (easy_install too) from one entry point.
+    for base, pattern in (("pip", r"pip(\d+(\.\d+)?)?"), ("easy_install",
+                                                         r"easy_install(-\d+\.\d+)?")):
+        if spec is None and re.fullmatch(pattern, name) and base in entry_points:
+            spec = entry_points[base]
+    if spec is None:
+        return "is a script for no entry point of the archive"
+    module, _, func = spec.partition(":")
+    module, func = module.strip(), func.split("[")[0].strip()
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    body = _after_shebang(data)
+    if body is None:
+        return "does not start with pip's shebang for this Python"
+    if not module or not func or not _script_body_ok(body, module, func):
+        return "is not the console script pip writes for its entry point"
+    return None
+
+
+def _after_shebang(data: bytes) -> bytes | None:
+    """The script after pip's shebang, if that names this interpreter."""
+    first, _, rest = data.partition(b"\n")
+    if first == b"#!/bin/sh":  # distlib's form for long paths or paths with spaces
+        second, _, rest = rest.partition(b"\n")
+        match = re.fullmatch(rb"'''exec' (\"?)(.+)\1 \"\$0\" \"\$@\"", second)
+        third, _, rest = rest.partition(b"\n")
+        if match is None or third != b"' '''":
+            return None
+        executable = match.group(2)
+    elif first.startswith(b"#!"):
+        executable = first[2:].strip()
+    else:
+        return None
+    return rest if _is_this_python(os.fsdecode(executable)) else None
+
+
+def _is_this_python(executable: str) -> bool:
+    # In this environment's own bin directory, and the same interpreter.
+    return (os.path.dirname(executable) == os.path.dirname(sys.executable)
+            and os.path.realpath(executable) == os.path.realpath(sys.executable))
+
+
+# Statements pip's console scripts hold, across pip's templates (20.3 to 26.3).
+_ARGV_FORMS = (
+    "sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])",
+    "sys.argv[0] = sys.argv[0].removesuffix('.exe')",
+    "if sys.argv[0].endswith('.exe'):\n    sys.argv[0] = sys.argv[0][:-4]",
+)
+
+
+def _script_body_ok(body: bytes, module: str, func: str) -> bool:
+    try:
+        tree = ast.parse(body)
+    except (SyntaxError, ValueError):
+        return False
+    allowed = {_dump(s) for s in ("import re", "import sys", *_ARGV_FORMS,
+                                  f"from {module} import {func.split('.')[0]}",
+                                  f"sys.exit({func}())")}
+    main_test = _dump("__name__ == '__main__'", expression=True)
+    statements = list(tree.body)
+    if not statements or not isinstance(statements[-1], ast.If):
+        return False
+    guard = statements.pop()
+    assert isinstance(guard, ast.If)
+    if guard.orelse or ast.dump(guard.test) != main_test:
+        return False
+    calls = [s for s in guard.body if _dump_node(s) == _dump(f"sys.exit({func}())")]
+    return len(calls) == 1 and all(_dump_node(s) in allowed
+                                   for s in _all(statements, guard.body))
+
+
+def _all(*groups: Iterable[ast.stmt]) -> Iterable[ast.stmt]:
+    for group in groups:
+        yield from group
+
+
+def _dump(source: str, *, expression: bool = False) -> str:
+    tree = ast.parse(source, mode="eval" if expression else "exec")
+    if expression:
+        assert isinstance(tree, ast.Expression)
+        return ast.dump(tree.body)
+    assert isinstance(tree, ast.Module)
+    return _dump_node(tree.body[0])
+
+
+def _dump_node(node: ast.AST) -> str:
+    return ast.dump(node)
