@@ -355,13 +355,24 @@ def paste_requirement(req: Any, extras: bool = True) -> str:
     inner = getattr(req, "req", None)
     if inner is None:
         return str(req)
-    if getattr(req, "is_pinned", False) and (extras or not inner.extras):
-        return str(inner)
-    version = _version_from_filename(_archive_name(req))
-    if version is None and getattr(req, "is_pinned", False):
-        version = next(iter(inner.specifier)).version
+    exact = exact_version(inner)
+    dependency = not isinstance(getattr(req, "comes_from", None), (str, type(None)))
+    if exact is not None and not dependency and (extras or not inner.extras):
+        return str(inner)  # the user's own line, markers and all
+    # What pip chose, never a range (``==1.*``) or a dependency's marker,
+    # which would not hold in the file the block goes to.
+    version = _version_from_filename(_archive_name(req)) or exact
     wanted = f"[{','.join(sorted(inner.extras))}]" if inner.extras and extras else ""
     return f"{inner.name}{wanted}=={version}" if version else str(inner)
+
+
+def exact_version(inner: Any) -> str | None:
+    """The one version a requirement's specifier pins, or None: ``==1.*`` and
+    ranges pin none."""
+    specs = list(getattr(inner, "specifier", None) or ())
+    if len(specs) != 1 or specs[0].operator not in ("==", "===") or "*" in specs[0].version:
+        return None
+    return str(specs[0].version)
 
 
 def requirement_text(req: Any) -> str:

@@ -1,0 +1,33 @@
+"""Everyday workflows (issue 23): blocks, refusals and installed dependencies
+as a team adopting peep-hook meets them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests._support.archives import wheel
+from tests._support.index import Index
+from tests._support.venvs import Result, Venv
+
+
+def refused(result: Result) -> bool:
+    return (result.returncode == 1 and "ERROR:" in result.stderr
+            and "Traceback" not in result.output)
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_block_for_a_wildcard_dependency_pins_the_version_pip_chose(
+        venv: Venv, index: Index, tmp_path):
+    app = wheel("app", "1.0", requires=["dep==1.*"])
+    dep = wheel("dep", "1.0.9")
+    index.publish(app, dep)
+    req = write(tmp_path / "req.txt", app.peep_block())
+    result = venv.pip("install", "-r", req, "-i", index.url)
+    assert refused(result), str(result)
+    assert f"# sha256: {dep.peep}\ndep==1.0.9\n" in result.output, str(result)
+    assert "dep==1.* --hash" not in result.output and "\ndep==1.*\n" not in result.output
