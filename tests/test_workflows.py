@@ -31,3 +31,15 @@ def test_block_for_a_wildcard_dependency_pins_the_version_pip_chose(
     assert refused(result), str(result)
     assert f"# sha256: {dep.peep}\ndep==1.0.9\n" in result.output, str(result)
     assert "dep==1.* --hash" not in result.output and "\ndep==1.*\n" not in result.output
+
+
+def test_warn_policy_gives_one_report_at_the_end(venv: Venv, index: Index, tmp_path):
+    archives = [wheel(name, "1.0") for name in ("alpha", "beta", "gamma")]
+    index.publish(*archives)
+    req = write(tmp_path / "req.txt", "".join(f"{a.pin}\n" for a in archives))
+    result = venv.pip("install", "-r", req, "-i", index.url, env={"PEEP_HOOK": "warn"})
+    assert result.returncode == 0, str(result)
+    assert result.stderr.count("strict would") == 1, str(result)
+    assert "3 archives that pip needs have no hash" in result.stderr, str(result)
+    report = result.stderr[result.stderr.index("strict would"):]
+    assert all(f"# sha256: {a.peep}\n{a.pin}" in report for a in archives), str(result)

@@ -26,6 +26,7 @@ from peep_hook.patches.common import (
     refuse,
     refuse_error,
     state,
+    warn,
     warn_mode,
 )
 from peep_hook.pins import canonical_name
@@ -307,8 +308,10 @@ class _CheckedHashes(Hashes):
         self._failed = True  # never recorded as verified
         audit_event(verdict, self._req, sha256=got)
         if warn_mode():
-            logger.warning("%s\n(peep-hook policy is warn: strict would stop here; "
-                           "going on.)", error)
+            if verdict == "missing":
+                warn(block=report.block_for(error.req, error.gotten_hash))
+            else:
+                warn(str(error))
             return
         if verdict == "missing" and collect_missing.collecting():
             link = getattr(self._req, "link", None)
