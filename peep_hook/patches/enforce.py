@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 import sysconfig
 from typing import Any, Iterable
 
@@ -21,6 +22,7 @@ from pip._internal.utils.hashes import Hashes, MissingHashes
 from peep_hook import report
 from peep_hook.hashes import looks_incomplete, sha256_of_file
 from peep_hook.patches.common import (
+    HookError,
     audit_event,
     logger,
     refuse,
@@ -53,6 +55,9 @@ def guard_fetch(wrapped, instance, args, kwargs):
         else:
             # A program driving pip's internals (pip-tools' pip-compile builds
             # its own preparer): the hook saw none of its requirements files.
+            # No pip command prints the refusal: say it in one paragraph, not
+            # the program's traceback.
+            _one_paragraph_if_uncaught()
             refuse(f"peep-hook: refusing to fetch {req.link}: pip is driven in-process "
                    f"by {_bootstrap.program()} outside a pip command, so peep-hook cannot "
                    "see its requirements files and pip's hash checking is not in force; "
@@ -90,6 +95,26 @@ def guard_fetch(wrapped, instance, args, kwargs):
         if known:
             allowed = {"sha256": known}
     return _CheckedHashes(allowed or {"sha256": []}, req)
+
+
+def _one_paragraph_if_uncaught() -> None:
+    """If a refusal ends the program uncaught (or as the cause of what does),
+    print it as pip would, ``ERROR: ...``; any other error as before."""
+    previous = sys.excepthook
+    if getattr(previous, "peep_hook", False):
+        return
+
+    def hook(kind: Any, value: Any, tb: Any) -> None:
+        cause, seen = value, 0
+        while cause is not None and not isinstance(cause, HookError) and seen < 20:
+            cause, seen = cause.__cause__ or cause.__context__, seen + 1
+        if isinstance(cause, HookError):
+            sys.stderr.write(f"ERROR: {cause}\n")
+        else:
+            previous(kind, value, tb)
+
+    hook.peep_hook = True  # type: ignore[attr-defined]
+    sys.excepthook = hook
 
 
 #: The algorithms pip accepts in --hash; only these can make an archive acceptable.
