@@ -19,6 +19,8 @@ from peep_hook.reqfile import HashLine
 # pip's comes_from for a line of a file: "-r requirements.txt (line 3)"
 _COMES_FROM_FILE = re.compile(r"-[rc] (.+?)(?: \(line \d+\))?$")
 _COMES_FROM_LINE = re.compile(r"-[rc] (.+) \(line (\d+)\)$")
+#: the pip command running (set by the hook as it starts): what a refusal spared
+_command = ["install"]
 _SDIST_SUFFIXES = (".tar.gz", ".tgz", ".tar.bz2", ".tbz", ".tar.xz", ".txz", ".tar", ".zip")
 
 
@@ -29,6 +31,15 @@ class Origin:
     written: str  # "# sha256: <base64>" or "--hash=sha256:<hex>"
     filename: str
     lineno: int
+
+
+def set_command(name: str) -> None:
+    _command[0] = name
+
+
+def nothing_done() -> str:
+    """What a refusal leaves undone: ``pip download`` and ``pip wheel`` install nothing anyway."""
+    return "Nothing was saved." if _command[0] in ("download", "wheel") else "Nothing was installed."
 
 
 def peep_line(hex_digest: str) -> str:
@@ -109,7 +120,7 @@ def missing_hashes(blocks: Sequence[Block], stopped: Sequence[str] = (), *,
             f"{'have' if count != 1 else 'has'} no hash in any requirements or "
             "constraints file.")
     if final:
-        head += " Nothing was installed."
+        head += " " + nothing_done()
     head += (f" {'The blocks to add, each' if count != 1 else 'The block to add,'} "
              "complete: the # sha256: line (the hash of the archive just downloaded: "
              "add it only if you trust that archive), then the requirement.")
@@ -288,7 +299,7 @@ def build_dependencies_failed(for_req: Any, pinned: Sequence[str], unpinned: Seq
     if unpinned:
         cause += (" No requirements or constraints file pins these with a hash: "
                   f"{', '.join(unpinned)}.")
-    return f"peep-hook: building {_building(for_req)} {cause} Nothing was installed."
+    return f"peep-hook: building {_building(for_req)} {cause} {nothing_done()}"
 
 
 def build_dependencies_missing_brief(blocks: Sequence[Block]) -> str:
@@ -303,7 +314,7 @@ def build_pin_conflicts(for_req: Any, conflicts: Sequence[tuple[str, str, str]])
     lines = [f"peep-hook: building {_building(for_req)} needs build dependencies "
              "that the hashed pins in your files do not satisfy:"]
     lines += [f"    {text}, but {origins} pins {version}" for text, version, origins in conflicts]
-    lines.append("Pin versions that satisfy them (with their hashes). Nothing was installed.")
+    lines.append(f"Pin versions that satisfy them (with their hashes). {nothing_done()}")
     return "\n".join(lines)
 
 
@@ -312,7 +323,7 @@ def build_child_unchecked(for_req: Any, requirements: Sequence[str]) -> str:
         f"peep-hook: building {_building(for_req)} would install build dependencies "
         f"({', '.join(requirements)}) in a separate virtual environment "
         "(--use-feature venv-isolation), where peep-hook cannot check their "
-        "hashes. Nothing was installed. Drop that option, or add "
+        f"hashes. {nothing_done()} Drop that option, or add "
         "--use-feature inprocess-build-deps so pip installs them itself."
     )
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests._support.archives import wheel
 from tests._support.index import Index
 from tests._support.venvs import Result, Venv
@@ -43,3 +45,17 @@ def test_warn_policy_gives_one_report_at_the_end(venv: Venv, index: Index, tmp_p
     assert "3 archives that pip needs have no hash" in result.stderr, str(result)
     report = result.stderr[result.stderr.index("strict would"):]
     assert all(f"# sha256: {a.peep}\n{a.pin}" in report for a in archives), str(result)
+
+
+@pytest.mark.parametrize("command", ["download", "wheel"])
+def test_refusal_of_a_command_that_installs_nothing_says_nothing_was_saved(
+        venv: Venv, index: Index, tmp_path, command):
+    alpha = wheel("alpha", "1.0")
+    index.publish(alpha)
+    req = write(tmp_path / "req.txt", f"{alpha.pin}\n")
+    out = tmp_path / "out"
+    result = venv.pip(command, "-r", req, "-i", index.url, "-d" if command == "download"
+                      else "-w", out)
+    assert refused(result), str(result)
+    assert "Nothing was saved." in result.stderr and "installed" not in result.stderr
+    assert not out.exists() or not list(out.iterdir())

@@ -104,6 +104,7 @@ def _register_pin(parsed: Any, origin: str) -> None:
 
 def require_hashes(wrapped, instance, args, kwargs):
     options = args[1] if len(args) > 1 else kwargs["options"]
+    report.set_command(str(getattr(instance, "name", "install")))
     give_notices()
     if getattr(options, "no_require_hashes", False):
         refuse("peep-hook: --no-require-hashes would switch hash checking off. "

@@ -162,7 +162,7 @@ def _directory_refused(req: Any) -> str:
         "(pip install ./project, -e ., a path line in a requirements file). This one "
         "was found by pip (in a --find-links location, on an index page, or as a "
         "dependency's URL): anyone who can write there could have put it there. "
-        "Nothing is installed."
+        f"{report.nothing_done()}"
     )
 
 
