@@ -137,6 +137,8 @@ def missing_hashes(blocks: Sequence[Block], stopped: Sequence[str] = (), *,
         parts.append("Requirements named on the command line: peep-hook takes hashes "
                      "from requirements files only, so put these blocks in one and "
                      "install it with -r.\n\n" + _blocks(named))
+        if any(_project(b.requirement) in _BOOTSTRAP for b in named):
+            parts.append(_BOOTSTRAP_HINT)
     for target, group in _grouped([b for b in plain if b.line is None and b.via is not None],
                                   lambda b: b.target):
         parts.append(f"Dependencies that no file names: add these blocks to "
@@ -154,6 +156,20 @@ def missing_hashes(blocks: Sequence[Block], stopped: Sequence[str] = (), *,
             f"{b.requirement} {pip_option(b.sha256)}" for b in blocks))
     parts.extend(stopped)
     return "\n\n".join(parts)
+
+
+#: what deploy scripts upgrade before ``pip install -r``, naming no file
+_BOOTSTRAP = ("pip", "setuptools", "wheel")
+_BOOTSTRAP_HINT = (
+    "A bootstrap step (pip install -U pip setuptools wheel, python -m venv "
+    "--upgrade-deps, virtualenv --download) keeps working unchanged once these "
+    "blocks are in a constraints file named in pip's own configuration, for the "
+    "whole machine: [global] constraint = /etc/pip/bootstrap-constraints.txt in "
+    "/etc/pip.conf (see \"Bootstrap steps\" in peep-hook's README).")
+
+
+def _project(requirement: str) -> str:
+    return re.split(r"[\s\[=<>!~;@]", requirement, maxsplit=1)[0].lower()
 
 
 def _blocks(blocks: Sequence[Block]) -> str:
