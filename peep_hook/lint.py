@@ -61,6 +61,7 @@ class Requirement:
     editable: bool
     has_marker: bool
     options: str  # the per-requirement options (``--hash`` ...)
+    version: str | None = None  # the version pinned, if pinned
 
 
 @dataclass
@@ -128,8 +129,10 @@ def parse_requirement(text: str) -> Requirement | None:
         return Requirement(name, normalize(name), pinned=False, direct=True, editable=False,
                            has_marker=";" in rest, options=options)
     spec, semicolon, _ = rest.partition(";")
-    return Requirement(name, normalize(name), pinned=_PIN_RE.fullmatch(spec.strip()) is not None,
-                       direct=False, editable=False, has_marker=bool(semicolon), options=options)
+    pinned = _PIN_RE.fullmatch(spec.strip()) is not None
+    return Requirement(name, normalize(name), pinned=pinned, direct=False, editable=False,
+                       has_marker=bool(semicolon), options=options,
+                       version=spec.strip(" ()=") if pinned else None)
 
 
 def normalize(name: str) -> str:

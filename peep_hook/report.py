@@ -38,8 +38,9 @@ def set_command(name: str) -> None:
 
 
 def nothing_done() -> str:
-    """What a refusal leaves undone: ``pip download`` and ``pip wheel`` install nothing anyway."""
-    return "Nothing was saved." if _command[0] in ("download", "wheel") else "Nothing was installed."
+    """What a refusal leaves undone (``pip download`` and ``pip wheel`` install nothing)."""
+    saves = _command[0] in ("download", "wheel")
+    return "Nothing was saved." if saves else "Nothing was installed."
 
 
 def peep_line(hex_digest: str) -> str:

@@ -59,3 +59,43 @@ def test_refusal_of_a_command_that_installs_nothing_says_nothing_was_saved(
     assert refused(result), str(result)
     assert "Nothing was saved." in result.stderr and "installed" not in result.stderr
     assert not out.exists() or not list(out.iterdir())
+
+
+# -- installed dependencies that no file names ------------------------------------------
+
+
+def test_dependency_installed_before_the_hook_gets_the_block_of_its_installed_version(
+        venv: Venv, index: Index, tmp_path):
+    app = wheel("app", "1.0", requires=["dep"])
+    old, new = wheel("dep", "1.0"), wheel("dep", "2.0")
+    index.publish(app, old, new)
+    before = venv.pip("install", old.pin, "-i", index.url, env={"PEEP_HOOK": "off"})
+    assert before.returncode == 0, str(before)
+    req = write(tmp_path / "req.txt", app.peep_block())
+
+    result = venv.pip("install", "-r", req, "-i", index.url)
+
+    assert refused(result), str(result)
+    assert f"# sha256: {old.peep}\ndep==1.0\n    # via app==1.0" in result.output, str(result)
+    assert "dep==2.0" not in result.output
+    # Pasted (here into a constraints file): that version, verified and recorded.
+    constraints = write(tmp_path / "constraints.txt", old.peep_block())
+    again = venv.pip("install", "-r", req, "-c", constraints, "-i", index.url)
+    assert again.returncode == 0, str(again)
+    assert list(venv.site_packages.glob("dep-1.0.dist-info/PEEP_HOOK.json")), str(again)
+
+
+def test_dependency_installed_verified_through_another_file_is_kept_as_it_is(
+        venv: Venv, index: Index, tmp_path):
+    app = wheel("app", "1.0", requires=["dep"])
+    old, new = wheel("dep", "1.0"), wheel("dep", "2.0")
+    index.publish(app, old, new)
+    first = venv.pip("install", "-r", write(tmp_path / "a.txt", old.peep_block()),
+                     "-i", index.url)
+    assert first.returncode == 0, str(first)
+
+    result = venv.pip("install", "-r", write(tmp_path / "b.txt", app.peep_block()),
+                      "-i", index.url)
+
+    assert result.returncode == 0, str(result)
+    assert [p.name for p in venv.site_packages.glob("dep-*.dist-info")] == ["dep-1.0.dist-info"]

@@ -99,9 +99,10 @@ def report_warnings() -> None:
 
 
 def _unique(blocks: list[report.Block]) -> list[report.Block]:
-    seen = set()
-    return [b for b in blocks if (b.requirement, b.sha256) not in seen
-            and not seen.add((b.requirement, b.sha256))]
+    first: dict[tuple[str, str], report.Block] = {}
+    for b in blocks:
+        first.setdefault((b.requirement, b.sha256), b)
+    return list(first.values())
 
 
 def audit_event(verdict: str, req: Any = None, **fields: Any) -> None:
