@@ -41,6 +41,8 @@ class State:
         self.bundled: dict[str, list[str]] | None = None
         #: local directories the user named in this command (realpaths)
         self.user_directories: set[str] = set()
+        #: tox's builds of the project under test named in this command (realpaths)
+        self.tox_packages: set[str] = set()
         #: this pip is ensurepip's own run, or virtualenv's seeding run: the
         #: interpreter's (or virtualenv's) bundled wheels stand in for hashes
         self.ensurepip_run = False

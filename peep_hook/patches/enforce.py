@@ -46,6 +46,13 @@ def guard_fetch(wrapped, instance, args, kwargs):
         if not named_by_user(req):
             refuse(_directory_refused(req), req)
         return Hashes()
+    if named_tox_package(req):
+        # tox's build of the user's own tree (an sdist, or an editable wheel):
+        # the user's code, as ``pip install ./project`` would be.
+        logger.info("peep-hook: %s is tox's build of the project under test, in its "
+                    "work directory and owned by you: installed without a hash, as "
+                    "your own source tree would be.", req.link.file_path)
+        return Hashes()
     if getattr(instance, "require_hashes", None) is not True:
         from peep_hook import _bootstrap  # loaded already: it loaded these patches
 
@@ -148,6 +155,55 @@ def named_by_user(req: Any) -> bool:
         and directory_key(original) in state.user_directories
         and directory_key(req.link) == directory_key(original)
     )
+
+
+def named_tox_package(req: Any) -> bool:
+    """Whether ``req`` is an archive named on the command line of this pip
+    that :func:`is_tox_package` recognised (never in a build child)."""
+    original = getattr(req, "original_link", None)
+    return (
+        state.handoff is None
+        and original is not None
+        and req.link is not None
+        and req.link.is_file
+        and directory_key(original) in state.tox_packages
+        and directory_key(req.link) == directory_key(original)
+    )
+
+
+#: the file names of what tox builds: an sdist, or a wheel (editable or not)
+_TOX_BUILDS = (".tar.gz", ".whl")
+
+
+def is_tox_package(path: str) -> bool:
+    """Whether ``path`` is where tox 4 puts its build of the project under
+    test, ``<work dir>/.tmp/package/<n>/<archive>``, with the work dir named
+    ``.tox`` or named by tox in TOX_WORK_DIR; and the archive and each of
+    those directories belong to this user, and no other user can write to
+    them (a group only if it is this user's own)."""
+    real = os.path.realpath(path)
+    numbered = os.path.dirname(real)
+    package = os.path.dirname(numbered)
+    tmp = os.path.dirname(package)
+    work = os.path.dirname(tmp)
+    told = os.environ.get("TOX_WORK_DIR")
+    if not (real.endswith(_TOX_BUILDS) and os.path.basename(numbered).isdigit()
+            and os.path.basename(package) == "package" and os.path.basename(tmp) == ".tmp"
+            and (os.path.basename(work) == ".tox"
+                 or (told and os.path.realpath(told) == work))):
+        return False
+    return all(_only_mine(each) for each in (real, numbered, package, tmp, work))
+
+
+def _only_mine(path: str) -> bool:
+    if not hasattr(os, "geteuid"):
+        return False  # no owners to compare (Windows): not recognised
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return False
+    group_ok = not st.st_mode & 0o020 or st.st_gid == os.getegid()
+    return st.st_uid == os.geteuid() and not st.st_mode & 0o002 and group_ok
 
 
 def directory_key(link: Any) -> str:
