@@ -8,7 +8,7 @@ names it there and the archive and those directories are this user's alone.
 Anything else (the same archive elsewhere, named in a file, in a directory
 others can write) is refused as any unhashed archive.
 
-The real-tox test runs tox from this test environment (tox.ini's deps) with a
+The real-tox test (marked slow: CI runs it with pip 26.3) runs tox from this test environment (tox.ini's deps) with a
 copy of the base interpreter under the global hook; tox's environments get the
 pip under test from the wheelhouse; all installs come from a find-links
 directory, the build backend hashed in a constraints file named in pip's
@@ -21,6 +21,8 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from tests._support.archives import wheel
 from tests._support.interpreters import copy_base_interpreter
@@ -92,6 +94,7 @@ def _project(directory: Path, python: Path | str) -> Path:
     return directory
 
 
+@pytest.mark.slow  # a minute: tox makes three environments
 def test_tox_installs_the_project_under_test_under_the_global_hook(
         tmp_path, wheelhouse, hook_wheel, pip_version):
     python = copy_base_interpreter(tmp_path / "python")
