@@ -17,6 +17,11 @@ def refused(result: Result) -> bool:
             and "Traceback" not in result.output)
 
 
+#: both resolvers: --use-deprecated=legacy-resolver exists on every supported pip
+RESOLVERS = pytest.mark.parametrize(
+    "resolver", [(), ("--use-deprecated=legacy-resolver",)], ids=["resolvelib", "legacy"])
+
+
 def write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
@@ -64,8 +69,9 @@ def test_refusal_of_a_command_that_installs_nothing_says_nothing_was_saved(
 # -- installed dependencies that no file names ------------------------------------------
 
 
+@RESOLVERS
 def test_dependency_installed_before_the_hook_gets_the_block_of_its_installed_version(
-        venv: Venv, index: Index, tmp_path):
+        venv: Venv, index: Index, tmp_path, resolver):
     app = wheel("app", "1.0", requires=["dep"])
     old, new = wheel("dep", "1.0"), wheel("dep", "2.0")
     index.publish(app, old, new)
@@ -73,20 +79,21 @@ def test_dependency_installed_before_the_hook_gets_the_block_of_its_installed_ve
     assert before.returncode == 0, str(before)
     req = write(tmp_path / "req.txt", app.peep_block())
 
-    result = venv.pip("install", "-r", req, "-i", index.url)
+    result = venv.pip("install", *resolver, "-r", req, "-i", index.url)
 
     assert refused(result), str(result)
     assert f"# sha256: {old.peep}\ndep==1.0\n    # via app==1.0" in result.output, str(result)
     assert "dep==2.0" not in result.output
     # Pasted (here into a constraints file): that version, verified and recorded.
     constraints = write(tmp_path / "constraints.txt", old.peep_block())
-    again = venv.pip("install", "-r", req, "-c", constraints, "-i", index.url)
+    again = venv.pip("install", *resolver, "-r", req, "-c", constraints, "-i", index.url)
     assert again.returncode == 0, str(again)
     assert list(venv.site_packages.glob("dep-1.0.dist-info/PEEP_HOOK.json")), str(again)
 
 
+@RESOLVERS
 def test_dependency_installed_verified_through_another_file_is_kept_as_it_is(
-        venv: Venv, index: Index, tmp_path):
+        venv: Venv, index: Index, tmp_path, resolver):
     app = wheel("app", "1.0", requires=["dep"])
     old, new = wheel("dep", "1.0"), wheel("dep", "2.0")
     index.publish(app, old, new)
@@ -94,7 +101,7 @@ def test_dependency_installed_verified_through_another_file_is_kept_as_it_is(
                      "-i", index.url)
     assert first.returncode == 0, str(first)
 
-    result = venv.pip("install", "-r", write(tmp_path / "b.txt", app.peep_block()),
+    result = venv.pip("install", *resolver, "-r", write(tmp_path / "b.txt", app.peep_block()),
                       "-i", index.url)
 
     assert result.returncode == 0, str(result)
