@@ -305,6 +305,8 @@ def _reinstall_same_version(result: Any, factory: Any, dists: dict[str, Any],
         if not _link_same_version(factory._finder, ireq, dist):
             continue
         ireq.should_reinstall = True
+        logger.info("peep-hook: %s %s: %s; fetching that version to verify it and "
+                    "reinstall it", _shown(dist, name), dist.version, NO_RECORD)
         _announce(name, dist, None, NO_RECORD)
         factory.preparer.prepare_linked_requirement(ireq)
         req_set.add_named_requirement(ireq)
