@@ -285,8 +285,8 @@ def malformed_hash_lines(filename: str, bad: Sequence[HashLine]) -> str:
     lines = [f"peep-hook: malformed hash lines in {filename}:"]
     lines.extend(f"    line {h.lineno}: {h.error}" for h in bad)
     lines.append(
-        "A malformed hash can never match an archive, so nothing is installed "
-        "until these lines are fixed or removed."
+        "A malformed hash can never match an archive, so pip installs, downloads "
+        "and builds nothing until these lines are fixed or removed."
     )
     return "\n".join(lines)
 
