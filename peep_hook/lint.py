@@ -24,8 +24,9 @@ _NAMED_RE = re.compile(rf"(?P<name>{_NAME})\s*(?:\[[^\]]*\])?\s*(?P<rest>.*)")
 _EGG_RE = re.compile(rf"[#&]egg=(?P<name>{_NAME})")
 _URL_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://|file:|[A-Za-z]:[\\/]")
 _ARCHIVE_RE = re.compile(r"\.(?:whl|zip|tar|tar\.gz|tgz|tar\.bz2|tbz|tar\.xz|txz)$", re.I)
-# One == or === specifier, optionally in the old parentheses: pip's is_pinned.
-_PIN_RE = re.compile(r"\(?\s*={2,3}\s*[A-Za-z0-9._*+!-]+\s*\)?")
+# One == or === specifier, optionally in the old parentheses: pip's is_pinned,
+# less the prefix match ``==1.*``, which pins no one version.
+_PIN_RE = re.compile(r"\(?\s*(?:==\s*[A-Za-z0-9._+!-]+|===\s*[A-Za-z0-9._*+!-]+)\s*\)?")
 _HASH_OPTION_RE = re.compile(r"(?<!\S)--hash(?:=|\s+)(?P<value>\S*)")
 _INLINE_HASH_RE = re.compile(r"#\s*sha256\s*:", re.IGNORECASE)
 _EDITABLE_RE = re.compile(r"(?:-e|--editable)(?:\s*=\s*|\s*)(?P<target>\S+)(?P<options>.*)")
@@ -55,11 +56,12 @@ class Requirement:
 
     display: str  # the name as written, or the URL/path when no name is known
     key: str | None  # PEP 503-normalized name; None when unknown
-    pinned: bool  # exactly one == or === specifier (pip's rule)
+    pinned: bool  # exactly one == or === specifier, not ==X.*
     direct: bool  # URL, path or editable: pinned by what it points at
     editable: bool
     has_marker: bool
     options: str  # the per-requirement options (``--hash`` ...)
+    version: str | None = None  # the version pinned, if pinned
 
 
 @dataclass
@@ -127,8 +129,10 @@ def parse_requirement(text: str) -> Requirement | None:
         return Requirement(name, normalize(name), pinned=False, direct=True, editable=False,
                            has_marker=";" in rest, options=options)
     spec, semicolon, _ = rest.partition(";")
-    return Requirement(name, normalize(name), pinned=_PIN_RE.fullmatch(spec.strip()) is not None,
-                       direct=False, editable=False, has_marker=bool(semicolon), options=options)
+    pinned = _PIN_RE.fullmatch(spec.strip()) is not None
+    return Requirement(name, normalize(name), pinned=pinned, direct=False, editable=False,
+                       has_marker=bool(semicolon), options=options,
+                       version=spec.strip(" ()=") if pinned else None)
 
 
 def normalize(name: str) -> str:

@@ -21,6 +21,8 @@ from peep_hook.reqfile import HashLine
 _COMES_FROM_FILE = re.compile(r"-[rc] (.+?)(?: \(line \d+\))?$")
 _COMES_FROM_LINE = re.compile(r"-[rc] (.+) \(line (\d+)\)$")
 _PYLOCK_NAME = re.compile(r"pylock(?:\.[^.]+)?\.toml")  # PEP 751's file names
+#: the pip command running (set by the hook as it starts): what a refusal spared
+_command = ["install"]
 _SDIST_SUFFIXES = (".tar.gz", ".tgz", ".tar.bz2", ".tbz", ".tar.xz", ".txz", ".tar", ".zip")
 
 
@@ -31,6 +33,16 @@ class Origin:
     written: str  # "# sha256: <base64>" or "--hash=sha256:<hex>"
     filename: str
     lineno: int
+
+
+def set_command(name: str) -> None:
+    _command[0] = name
+
+
+def nothing_done() -> str:
+    """What a refusal leaves undone (``pip download`` and ``pip wheel`` install nothing)."""
+    saves = _command[0] in ("download", "wheel")
+    return "Nothing was saved." if saves else "Nothing was installed."
 
 
 def peep_line(hex_digest: str) -> str:
@@ -111,7 +123,7 @@ def missing_hashes(blocks: Sequence[Block], stopped: Sequence[str] = (), *,
             f"{'have' if count != 1 else 'has'} no hash in any requirements or "
             "constraints file.")
     if final:
-        head += " Nothing was installed."
+        head += " " + nothing_done()
     head += (f" {'The blocks to add, each' if count != 1 else 'The block to add,'} "
              "complete: the # sha256: line (the hash of the archive just downloaded: "
              "add it only if you trust that archive), then the requirement.")
@@ -128,6 +140,8 @@ def missing_hashes(blocks: Sequence[Block], stopped: Sequence[str] = (), *,
         parts.append("Requirements named on the command line: peep-hook takes hashes "
                      "from requirements files only, so put these blocks in one and "
                      "install it with -r.\n\n" + _blocks(named))
+        if any(_project(b.requirement) in _BOOTSTRAP for b in named):
+            parts.append(_BOOTSTRAP_HINT)
     for target, group in _grouped([b for b in plain if b.line is None and b.via is not None],
                                   lambda b: b.target):
         parts.append(f"Dependencies that no file names: add these blocks to "
@@ -145,6 +159,20 @@ def missing_hashes(blocks: Sequence[Block], stopped: Sequence[str] = (), *,
             f"{b.requirement} {pip_option(b.sha256)}" for b in blocks))
     parts.extend(stopped)
     return "\n\n".join(parts)
+
+
+#: what deploy scripts upgrade before ``pip install -r``, naming no file
+_BOOTSTRAP = ("pip", "setuptools", "wheel")
+_BOOTSTRAP_HINT = (
+    "A bootstrap step (pip install -U pip setuptools wheel, python -m venv "
+    "--upgrade-deps, virtualenv --download) keeps working unchanged once these "
+    "blocks are in a constraints file named in pip's own configuration, for the "
+    "whole machine: [global] constraint = /etc/pip/bootstrap-constraints.txt in "
+    "/etc/pip.conf (see \"Bootstrap steps\" in peep-hook's README).")
+
+
+def _project(requirement: str) -> str:
+    return re.split(r"[\s\[=<>!~;@]", requirement, maxsplit=1)[0].lower()
 
 
 def _blocks(blocks: Sequence[Block]) -> str:
@@ -297,8 +325,8 @@ def malformed_hash_lines(filename: str, bad: Sequence[HashLine]) -> str:
     lines = [f"peep-hook: malformed hash lines in {filename}:"]
     lines.extend(f"    line {h.lineno}: {h.error}" for h in bad)
     lines.append(
-        "A malformed hash can never match an archive, so nothing is installed "
-        "until these lines are fixed or removed."
+        "A malformed hash can never match an archive, so pip installs, downloads "
+        "and builds nothing until these lines are fixed or removed."
     )
     return "\n".join(lines)
 
@@ -328,7 +356,7 @@ def build_dependencies_failed(for_req: Any, pinned: Sequence[str], unpinned: Seq
     if unpinned:
         cause += (" No requirements or constraints file pins these with a hash: "
                   f"{', '.join(unpinned)}.")
-    return f"peep-hook: building {_building(for_req)} {cause} Nothing was installed."
+    return f"peep-hook: building {_building(for_req)} {cause} {nothing_done()}"
 
 
 def build_dependencies_missing_brief(blocks: Sequence[Block]) -> str:
@@ -343,7 +371,7 @@ def build_pin_conflicts(for_req: Any, conflicts: Sequence[tuple[str, str, str]])
     lines = [f"peep-hook: building {_building(for_req)} needs build dependencies "
              "that the hashed pins in your files do not satisfy:"]
     lines += [f"    {text}, but {origins} pins {version}" for text, version, origins in conflicts]
-    lines.append("Pin versions that satisfy them (with their hashes). Nothing was installed.")
+    lines.append(f"Pin versions that satisfy them (with their hashes). {nothing_done()}")
     return "\n".join(lines)
 
 
@@ -352,7 +380,7 @@ def build_child_unchecked(for_req: Any, requirements: Sequence[str]) -> str:
         f"peep-hook: building {_building(for_req)} would install build dependencies "
         f"({', '.join(requirements)}) in a separate virtual environment "
         "(--use-feature venv-isolation), where peep-hook cannot check their "
-        "hashes. Nothing was installed. Drop that option, or add "
+        f"hashes. {nothing_done()} Drop that option, or add "
         "--use-feature inprocess-build-deps so pip installs them itself."
     )
 
@@ -395,13 +423,24 @@ def paste_requirement(req: Any, extras: bool = True) -> str:
     inner = getattr(req, "req", None)
     if inner is None:
         return str(req)
-    if getattr(req, "is_pinned", False) and (extras or not inner.extras):
-        return str(inner)
-    version = _version_from_filename(_archive_name(req))
-    if version is None and getattr(req, "is_pinned", False):
-        version = next(iter(inner.specifier)).version
+    exact = exact_version(inner)
+    dependency = not isinstance(getattr(req, "comes_from", None), (str, type(None)))
+    if exact is not None and not dependency and (extras or not inner.extras):
+        return str(inner)  # the user's own line, markers and all
+    # What pip chose, never a range (``==1.*``) or a dependency's marker,
+    # which would not hold in the file the block goes to.
+    version = _version_from_filename(_archive_name(req)) or exact
     wanted = f"[{','.join(sorted(inner.extras))}]" if inner.extras and extras else ""
     return f"{inner.name}{wanted}=={version}" if version else str(inner)
+
+
+def exact_version(inner: Any) -> str | None:
+    """The one version a requirement's specifier pins, or None: ``==1.*`` and
+    ranges pin none."""
+    specs = list(getattr(inner, "specifier", None) or ())
+    if len(specs) != 1 or specs[0].operator not in ("==", "===") or "*" in specs[0].version:
+        return None
+    return str(specs[0].version)
 
 
 def requirement_text(req: Any) -> str:

@@ -58,6 +58,7 @@ TOOLING = frozenset({"pip", "setuptools", "wheel", "peep-hook", "wrapt"})
 # Problem kinds, in the order the report shows them.
 KINDS = (
     "requirements-file",  # the files themselves cannot be read or have hash problems
+    "pin-conflict",       # lines that pin different versions of one project
     "modified",           # an installed file's hash or size differs from its RECORD
     "archive-mismatch",   # --deep: installed differently from its verified archive
     "missing",            # a file its RECORD lists is gone
@@ -99,6 +100,9 @@ class Named:
     where: list[str] = field(default_factory=list)  # "file:line" of each line naming it
     hexes: set[str] = field(default_factory=set)  # sha256 values the files give
     required: bool = False  # a requirement without marker: must be installed
+    #: version (equal releases spelled alike) -> "file:line pins <version>" of
+    #: each line without a marker that pins it
+    versions: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -234,6 +238,9 @@ class _FileReader(lint._Checker):
         entry.where.append(at)
         entry.hexes |= hexes
         entry.required = entry.required or required
+        if req.version is not None and not req.has_marker:
+            entry.versions.setdefault(_same_release(req.version), []).append(
+                f"{at} pins {req.version}")
 
 
 def _read_files(requirements: Sequence[str], constraints: Sequence[str],
@@ -248,8 +255,26 @@ def _read_files(requirements: Sequence[str], constraints: Sequence[str],
     # malformed or stray hash lines) makes their word unreliable: a problem.
     for finding in report.findings:
         result.add("requirements-file", str(finding))
+    for key, entry in sorted(reader.named.items()):
+        if len(entry.versions) > 1:
+            pins = "; ".join(", ".join(lines) for lines in entry.versions.values())
+            result.add("pin-conflict", f"{key}: {pins}. No environment satisfies "
+                       "them all; installing one file after the other swaps one version "
+                       "for the other. Pin one version everywhere.")
     result.notes.extend(str(note) for note in report.notes)
     return reader.named, reader.unnamed
+
+
+def _same_release(version: str) -> str:
+    """A version spelled so that equal plain releases compare equal (1.0 and
+    1.0.0); other versions as written, in lower case."""
+    text = version.strip().lower()
+    if re.fullmatch(r"\d+(?:\.\d+)*", text):
+        parts = [str(int(p)) for p in text.split(".")]
+        while len(parts) > 1 and parts[-1] == "0":
+            parts.pop()
+        return ".".join(parts)
+    return text
 
 
 # -- what is installed -------------------------------------------------------------

@@ -210,6 +210,9 @@ def test_preparer_used_outside_a_pip_command_is_refused_before_any_fetch(
     assert ("pip is driven in-process by compile_mimic.py outside a pip command"
             in result.stderr), str(result)
     assert "PEEP_HOOK=off" in result.stderr
+    # One paragraph, as pip prints its errors, not the program's traceback.
+    assert result.returncode == 1 and result.stderr.startswith("ERROR: peep-hook: refusing")
+    assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1, str(result)
     assert list(markers.iterdir()) == []  # nothing of the archive ran
 
 

@@ -177,6 +177,9 @@ def test_pip_install_upgrade_pip_setuptools_wheel_without_pins_is_refused_with_e
                        env=bootstrap.env(bootstrap.bare))
 
     _refused_with_blocks(refused, *bootstrap.archives)
+    # ... and the fix that keeps the step unchanged.
+    assert "[global] constraint = /etc/pip/bootstrap-constraints.txt" in refused.output
+    assert '"Bootstrap steps" in peep-hook\'s README' in refused.output
     assert _versions(venv.site_packages) == before  # nothing installed
     assert _records(venv.site_packages) == {}
 

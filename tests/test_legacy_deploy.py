@@ -135,3 +135,37 @@ def test_a_legacy_deploy_runs_unchanged_and_verifies_everything_including_a_chan
     assert after["app"]["sha256"] == new_app.sha256, str(third)
     assert {name: after[name] for name in expected if name != "app"} == {
         name: records[name] for name in expected if name != "app"}, str(third)
+
+
+# -- peep-era flags, as README's legacy section describes them ----------------------------
+
+
+def test_no_build_isolation_uses_the_backend_installed_first_with_hashes(
+        venv: Venv, index, markers, tmp_path):
+    builder = backend_wheel("builder", "1.0", marker_dir=markers)
+    gamma = sdist("gamma", "1.0", marker_dir=markers, backend="builder",
+                  build_requires=["builder"])
+    index.publish(builder, gamma)
+    (tmp_path / "build-requirements.txt").write_text(builder.peep_block())
+    (tmp_path / "requirements.txt").write_text(gamma.peep_block())
+
+    first = venv.pip("install", "-r", tmp_path / "build-requirements.txt", "-i", index.url)
+    then = venv.pip("install", "--no-build-isolation", "-r", tmp_path / "requirements.txt",
+                    "-i", index.url)
+
+    assert first.returncode == 0 and then.returncode == 0, f"{first}\n{then}"
+    assert _records(venv)["builder"].get("sha256") == builder.sha256
+    assert _records(venv)["gamma"].get("sha256") == gamma.sha256
+
+
+def test_no_binary_all_needs_the_sdists_hash(venv: Venv, index, markers, tmp_path):
+    built, source = wheel("alpha", "1.0"), sdist("alpha", "1.0", marker_dir=markers)
+    index.publish(built, source)
+    req = tmp_path / "requirements.txt"
+    req.write_text(built.peep_block())
+    refused = venv.pip("install", "--no-binary", ":all:", "-r", req, "-i", index.url)
+    assert refused.returncode == 1 and "(an sdist)" in refused.output, str(refused)
+    assert list(markers.iterdir()) == []  # refused before its code ran
+    req.write_text(f"# sha256: {built.peep}\n{source.peep_block()}")
+    both = venv.pip("install", "--no-binary", ":all:", "-r", req, "-i", index.url)
+    assert both.returncode == 0, str(both)

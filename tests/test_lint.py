@@ -122,6 +122,7 @@ def test_editable_requirement_cannot_be_hash_checked(tmp_path):
 
 @pytest.mark.parametrize("requirement", [
     "a", "a>=1", "a~=1.0", "a==1.0,<2", "a!=1", "a<=1", "a [x] >= 1 ; python_version<'3'",
+    "a==1.*", "a == 1.0.*",
 ])
 def test_unpinned_requirements_are_reported(tmp_path, requirement):
     assert lint(tmp_path, f"# sha256: {H1}\n{requirement}\n") == [

@@ -550,3 +550,15 @@ def test_deep_names_what_it_cannot_check_against_an_archive(tmp_path):
     assert reasons["beta"][1] == "the files give no sha256 for it"
     assert sorted(p["distribution"] for p in report["problems"]
                   if p["kind"] == "no-archive") == ["alpha", "beta"]
+def test_two_files_that_pin_different_versions_of_one_project_are_reported(tmp_path):
+    old, new = wheel("click", "8.0"), wheel("click", "8.1")
+    unpack(new, tmp_path / "site")
+    a = tmp_path / "a.txt"
+    a.write_text(old.peep_block())
+    same = tmp_path / "same.txt"
+    same.write_text(new.peep_block().replace("==8.1", "==8.1.0"))
+    assert check(tmp_path, new.peep_block(), "-r", str(same))["clean"]
+    report = check(tmp_path, new.peep_block(), "-r", str(a))
+    assert problem_kinds(report)[0] == "pin-conflict"
+    message = report["problems"][0]["message"]
+    assert "a.txt:2 pins 8.0" in message and "requirements.txt:2 pins 8.1" in message

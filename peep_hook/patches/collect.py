@@ -119,6 +119,7 @@ def applies_here(marker: Any) -> bool:
 
 def require_hashes(wrapped, instance, args, kwargs):
     options = args[1] if len(args) > 1 else kwargs["options"]
+    report.set_command(str(getattr(instance, "name", "install")))
     give_notices()
     if getattr(options, "no_require_hashes", False):
         refuse("peep-hook: --no-require-hashes would switch hash checking off. "
@@ -155,11 +156,17 @@ def require_hashes(wrapped, instance, args, kwargs):
 
 def _remember_user_directories(reqs: Any) -> None:
     """The local directories named on the command line or as path lines of the
-    files: the only ones pip may build from (see enforce.named_by_user)."""
+    files: the only ones pip may build from (see enforce.named_by_user); and
+    tox's build of the project under test, named on the command line."""
     for req in reqs:
         link = req.original_link
-        if link is not None and not link.is_vcs and link.is_existing_dir():
+        if link is None or link.is_vcs:
+            continue
+        if link.is_existing_dir():
             state.user_directories.add(enforce.directory_key(link))
+        elif (link.is_file and req.comes_from is None and not req.constraint
+              and enforce.is_tox_package(link.file_path)):
+            state.tox_packages.add(enforce.directory_key(link))
 
 
 def pin_constraints() -> list[Any]:

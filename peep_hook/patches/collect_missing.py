@@ -22,8 +22,8 @@ a verified archive names wait for the next run too.
 Build dependencies are resolved by a second resolve: in pip's build child,
 which leaves its blocks next to the hand-off file for the pip that started it
 to show, labelled; or nested in this process (pip 26's in-process installer).
-Under the warn policy nothing is collected: each missing hash is reported as
-it is found, and pip goes on.
+Under the warn policy pip is not stopped: each missing hash is kept and
+reported with the rest at the end of the command (common.report_warnings).
 """
 
 from __future__ import annotations

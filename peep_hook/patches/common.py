@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import inspect
 import logging
 from typing import Any, Callable
@@ -40,6 +41,8 @@ class State:
         self.bundled: dict[str, list[str]] | None = None
         #: local directories the user named in this command (realpaths)
         self.user_directories: set[str] = set()
+        #: tox's builds of the project under test named in this command (realpaths)
+        self.tox_packages: set[str] = set()
         #: this pip is ensurepip's own run, or virtualenv's seeding run: the
         #: interpreter's (or virtualenv's) bundled wheels stand in for hashes
         self.ensurepip_run = False
@@ -48,6 +51,9 @@ class State:
         self.audit: audit.AuditLog | None = None
         #: this command's options (install: --prefix and --root say where it installs)
         self.options: Any = None
+        #: under warn: what strict would have refused, reported together at the end
+        self.warnings: list[str] = []
+        self.warned_blocks: list[report.Block] = []
 
 
 def warn_mode() -> bool:
@@ -58,8 +64,7 @@ def refuse(message: str, req: Any = None) -> None:
     """Stop pip with ``message`` (strict), or report it and go on (warn)."""
     audit_event("refused", req, reason=message)
     if warn_mode():
-        logger.warning("%s\n(peep-hook policy is warn: strict would stop here; going on.)",
-                       message)
+        warn(message)
         return
     raise HookError(message)
 
@@ -68,10 +73,40 @@ def refuse_error(error: PipError, req: Any = None, verdict: str = "refused") -> 
     """Raise pip's own error (strict), or log it and go on (warn)."""
     audit_event(verdict, req, reason=type(error).__name__)
     if warn_mode():
-        logger.warning("%s\n(peep-hook policy is warn: strict would stop here; going on.)",
-                       error)
+        warn(str(error))
         return
     raise error
+
+
+def warn(message: str = "", block: report.Block | None = None) -> None:
+    """Under warn: keep what strict would have refused (a message, or the
+    block of an archive without a hash) for the one report at the end."""
+    if not state.warnings and not state.warned_blocks:
+        atexit.register(report_warnings)
+    if block is not None:
+        state.warned_blocks.append(block)
+    elif message not in state.warnings:
+        state.warnings.append(message)
+
+
+def report_warnings() -> None:
+    """Everything strict would have refused in this command, in one report,
+    the missing hashes as one list of blocks as strict gives them."""
+    sections = list(state.warnings)
+    if state.warned_blocks:
+        sections.append(report.missing_hashes(_unique(state.warned_blocks), final=False))
+    state.warnings, state.warned_blocks = [], []
+    if sections:
+        logger.warning("peep-hook: policy is warn, so pip went on; strict would have "
+                       "refused this command, for these reasons:\n\n%s",
+                       "\n\n".join(sections))
+
+
+def _unique(blocks: list[report.Block]) -> list[report.Block]:
+    first: dict[tuple[str, str], report.Block] = {}
+    for b in blocks:
+        first.setdefault((b.requirement, b.sha256), b)
+    return list(first.values())
 
 
 def audit_event(verdict: str, req: Any = None, **fields: Any) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 import sysconfig
 from typing import Any, Iterable
 
@@ -22,11 +23,13 @@ from peep_hook import report
 from peep_hook.hashes import looks_incomplete, sha256_of_file
 from peep_hook.patches import collect_missing
 from peep_hook.patches.common import (
+    HookError,
     audit_event,
     logger,
     refuse,
     refuse_error,
     state,
+    warn,
     warn_mode,
 )
 from peep_hook.pins import canonical_name
@@ -48,6 +51,13 @@ def guard_fetch(wrapped, instance, args, kwargs):
         if not named_by_user(req):
             refuse(_directory_refused(req), req)
         return Hashes()
+    if named_tox_package(req):
+        # tox's build of the user's own tree (an sdist, or an editable wheel):
+        # the user's code, as ``pip install ./project`` would be.
+        logger.info("peep-hook: %s is tox's build of the project under test, in its "
+                    "work directory and owned by you: installed without a hash, as "
+                    "your own source tree would be.", req.link.file_path)
+        return Hashes()
     if getattr(instance, "require_hashes", None) is not True:
         from peep_hook import _bootstrap  # loaded already: it loaded these patches
 
@@ -57,6 +67,9 @@ def guard_fetch(wrapped, instance, args, kwargs):
         else:
             # A program driving pip's internals (pip-tools' pip-compile builds
             # its own preparer): the hook saw none of its requirements files.
+            # No pip command prints the refusal: say it in one paragraph, not
+            # the program's traceback.
+            _one_paragraph_if_uncaught()
             refuse(f"peep-hook: refusing to fetch {req.link}: pip is driven in-process "
                    f"by {_bootstrap.program()} outside a pip command, so peep-hook cannot "
                    "see its requirements files and pip's hash checking is not in force; "
@@ -96,6 +109,26 @@ def guard_fetch(wrapped, instance, args, kwargs):
     return _CheckedHashes(allowed or {"sha256": []}, req)
 
 
+def _one_paragraph_if_uncaught() -> None:
+    """If a refusal ends the program uncaught (or as the cause of what does),
+    print it as pip would, ``ERROR: ...``; any other error as before."""
+    previous = sys.excepthook
+    if getattr(previous, "peep_hook", False):
+        return
+
+    def hook(kind: Any, value: Any, tb: Any) -> None:
+        cause, seen = value, 0
+        while cause is not None and not isinstance(cause, HookError) and seen < 20:
+            cause, seen = cause.__cause__ or cause.__context__, seen + 1
+        if isinstance(cause, HookError):
+            sys.stderr.write(f"ERROR: {cause}\n")
+        else:
+            previous(kind, value, tb)
+
+    hook.peep_hook = True  # type: ignore[attr-defined]
+    sys.excepthook = hook
+
+
 #: The algorithms pip accepts in --hash; only these can make an archive acceptable.
 STRONG_HASHES = ("sha256", "sha384", "sha512")
 
@@ -129,6 +162,55 @@ def named_by_user(req: Any) -> bool:
     )
 
 
+def named_tox_package(req: Any) -> bool:
+    """Whether ``req`` is an archive named on the command line of this pip
+    that :func:`is_tox_package` recognised (never in a build child)."""
+    original = getattr(req, "original_link", None)
+    return (
+        state.handoff is None
+        and original is not None
+        and req.link is not None
+        and req.link.is_file
+        and directory_key(original) in state.tox_packages
+        and directory_key(req.link) == directory_key(original)
+    )
+
+
+#: the file names of what tox builds: an sdist, or a wheel (editable or not)
+_TOX_BUILDS = (".tar.gz", ".whl")
+
+
+def is_tox_package(path: str) -> bool:
+    """Whether ``path`` is where tox 4 puts its build of the project under
+    test, ``<work dir>/.tmp/package/<n>/<archive>``, with the work dir named
+    ``.tox`` or named by tox in TOX_WORK_DIR; and the archive and each of
+    those directories belong to this user, and no other user can write to
+    them (a group only if it is this user's own)."""
+    real = os.path.realpath(path)
+    numbered = os.path.dirname(real)
+    package = os.path.dirname(numbered)
+    tmp = os.path.dirname(package)
+    work = os.path.dirname(tmp)
+    told = os.environ.get("TOX_WORK_DIR")
+    if not (real.endswith(_TOX_BUILDS) and os.path.basename(numbered).isdigit()
+            and os.path.basename(package) == "package" and os.path.basename(tmp) == ".tmp"
+            and (os.path.basename(work) == ".tox"
+                 or (told and os.path.realpath(told) == work))):
+        return False
+    return all(_only_mine(each) for each in (real, numbered, package, tmp, work))
+
+
+def _only_mine(path: str) -> bool:
+    if not hasattr(os, "geteuid"):
+        return False  # no owners to compare (Windows): not recognised
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return False
+    group_ok = not st.st_mode & 0o020 or st.st_gid == os.getegid()
+    return st.st_uid == os.geteuid() and not st.st_mode & 0o002 and group_ok
+
+
 def directory_key(link: Any) -> str:
     return os.path.normcase(os.path.realpath(link.file_path))
 
@@ -141,7 +223,7 @@ def _directory_refused(req: Any) -> str:
         "(pip install ./project, -e ., a path line in a requirements file). This one "
         "was found by pip (in a --find-links location, on an index page, or as a "
         "dependency's URL): anyone who can write there could have put it there. "
-        "Nothing is installed."
+        f"{report.nothing_done()}"
     )
 
 
@@ -309,8 +391,10 @@ class _CheckedHashes(Hashes):
         self._failed = True  # never recorded as verified
         audit_event(verdict, self._req, sha256=got)
         if warn_mode():
-            logger.warning("%s\n(peep-hook policy is warn: strict would stop here; "
-                           "going on.)", error)
+            if verdict == "missing":
+                warn(block=report.block_for(error.req, error.gotten_hash))
+            else:
+                warn(str(error))
             return
         if verdict == "missing" and collect_missing.collecting():
             link = getattr(self._req, "link", None)

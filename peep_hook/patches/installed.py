@@ -22,6 +22,13 @@ miss what pip itself adds: scripts, byte code, INSTALLER).
 * legacy resolver (``prepare_installed_requirement``, where it skips an
   installed requirement): the skip becomes a fetch of the archive, checked
   like any other, and a reinstall.
+
+A dependency that no file names (no line, no hash) is treated as plain pip
+treats it: nothing the user did not ask for changes version. With a record,
+it stands as installed (it was verified when it was installed). Without one
+(installed before peep-hook), pip resolves with it as it is, then it is
+reinstalled from a verified archive of the version installed, never the
+newest, so any block shows that version.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ from typing import Any
 
 from pip._internal.exceptions import DistributionNotFound
 from pip._internal.locations import get_scheme
+from pip._internal.req.constructors import install_req_from_line
 from pip._internal.utils.misc import redact_auth_from_url
 from pip._vendor.packaging.version import InvalidVersion, Version
 
@@ -76,6 +84,8 @@ class Verdict:
     reason: str | None
     #: a URL or path requirement with a record: decided once its archive is verified
     pending: bool = False
+    #: a dependency no file names, without a record: reinstall the version installed
+    same_version: bool = False
 
 
 class _Session:
@@ -84,6 +94,8 @@ class _Session:
         #: name -> the line saying why it is reinstalled, logged as it is installed
         self.reinstalling: dict[str, str] = {}
         self.records: dict[tuple[Any, str, str], str | None] = {}
+        #: left installed while the default resolver resolves, reinstalled after it
+        self.same_version: set[str] = set()
 
 
 _session = _Session()
@@ -97,16 +109,21 @@ def _record(dist: Any, name: str) -> str | None:
     return _session.records[key]
 
 
-def judge(name: str, dist: Any, own_hashes: list[str] | None, archive: bool) -> Verdict:
+def judge(name: str, dist: Any, own_hashes: list[str] | None, archive: bool,
+          named: bool = True) -> Verdict:
     """Decide before anything is fetched. ``own_hashes``: the requirement's own
     sha256 hashes (else those the files pin for the name); ``archive``: it
-    names a URL or a local archive."""
+    names a URL or a local archive; ``named``: a line (or the command line)
+    names it, not only another distribution's dependencies."""
     record = _record(dist, name)
+    expected = own_hashes or state.pins.hashes_for(name)
+    unnamed = not named and not expected
     if record is None:
-        return Verdict(NO_RECORD)
+        return Verdict(NO_RECORD, same_version=unnamed)
     if archive:
         return Verdict(None, pending=True)
-    expected = own_hashes or state.pins.hashes_for(name)
+    if unnamed:
+        return Verdict(None)  # verified when installed, and no file asks for another
     if record.lower() in (h.lower() for h in expected):
         return Verdict(None)
     if not expected:
@@ -149,7 +166,7 @@ def _own_sha256(req: Any) -> list[str]:
 def _announce(name: str, dist: Any, link: Any, reason: str) -> None:
     if reason == NO_HASH:
         return
-    shown = getattr(dist, "raw_name", None) or getattr(dist, "project_name", None) or name
+    shown = _shown(dist, name)
     where = f" from {redact_auth_from_url(link.url_without_fragment)}" if link is not None else ""
     _session.reinstalling[name] = (
         f"peep-hook: reinstalling {shown}=={getattr(dist, 'version', '?')}{where}: {reason}")
@@ -199,10 +216,12 @@ class _RootFacts:
         self.own: dict[str, list[str]] = {}
         self.archives: set[str] = set()
         self.trees: set[str] = set()
+        self.named: set[str] = set()
         for req in root_reqs:
             if not req.name or not req.match_markers():
                 continue  # pip ignores a line whose marker excludes it; so do its hashes
             name = canonical_name(req.name)
+            self.named.add(name)
             kind, _ = _kind(req)
             if kind == "tree":
                 self.trees.add(name)
@@ -217,7 +236,8 @@ class _RootFacts:
     def judge(self, name: str, dist: Any) -> Verdict:
         if name in self.trees:
             return Verdict(None)  # the user's own tree: pip reinstalls it anyway
-        return judge(name, dist, self.own.get(name), name in self.archives)
+        return judge(name, dist, self.own.get(name), name in self.archives,
+                     named=name in self.named)
 
 
 class _Vetted(dict):  # type: ignore[type-arg]
@@ -229,13 +249,18 @@ class _Vetted(dict):  # type: ignore[type-arg]
         self._facts = facts
         self._judged: set[str] = set()
         self.hidden: dict[str, tuple[Any, Verdict]] = {}
+        #: left for pip to choose as installed, then reinstalled at that version
+        self.same_version: dict[str, Any] = {}
 
     def _hides(self, name: Any) -> bool:
         if name not in self._judged:
             self._judged.add(name)
             dist = super().__getitem__(name)
             verdict = self._facts.judge(name, dist)
-            if verdict.reason is not None or verdict.pending:
+            if verdict.same_version:
+                self.same_version[name] = dist
+                _session.same_version.add(name)
+            elif verdict.reason is not None or verdict.pending:
                 self.hidden[name] = (dist, verdict)
         return name in self.hidden
 
@@ -284,7 +309,73 @@ def reinstall_unverified(wrapped, instance, args, kwargs):
         _session.resolving = False
     if vetted.hidden:
         _replace_hidden(instance, factory, vetted.hidden, req_set)
+    if vetted.same_version:
+        _reinstall_same_version(instance._result, factory, vetted.same_version, req_set)
     return req_set
+
+
+def _reinstall_same_version(result: Any, factory: Any, dists: dict[str, Any],
+                            req_set: Any) -> None:
+    """Dependencies no file names, installed before peep-hook: where pip kept
+    the installed one, reinstall that version from an archive verified now."""
+    for name, dist in dists.items():
+        candidate = result.mapping.get(name)
+        if candidate is None or candidate.get_install_requirement() is not None:
+            continue  # not needed, or pip needed another version: it verifies that one
+        if factory.get_dist_to_uninstall(_Named(name)) is None:
+            continue  # --user over a distribution outside the user site: pip shadows it
+        ireq = install_req_from_line(f"{_shown(dist, name)}=={dist.version}",
+                                     comes_from=_dependent(result, name))
+        if not _link_same_version(factory._finder, ireq, dist):
+            continue
+        ireq.should_reinstall = True
+        logger.info("peep-hook: %s %s: %s; fetching that version to verify it and "
+                    "reinstall it", _shown(dist, name), dist.version, NO_RECORD)
+        _announce(name, dist, None, NO_RECORD)
+        factory.preparer.prepare_linked_requirement(ireq)
+        req_set.add_named_requirement(ireq)
+
+
+def _dependent(result: Any, name: str) -> Any:
+    """The nearest requirement pip installs that depends on ``name``, for
+    messages (``# via``) and where its block goes."""
+    seen, queue = {name}, [name]
+    while queue:
+        for parent in result.graph.iter_parents(queue.pop(0)):
+            if parent is None or parent in seen:
+                continue
+            seen.add(parent)
+            candidate = result.mapping.get(parent)
+            ireq = candidate.get_install_requirement() if candidate is not None else None
+            if ireq is not None:
+                return ireq
+            queue.append(parent)
+    return None
+
+
+def _link_same_version(finder: Any, req: Any, dist: Any) -> bool:
+    """Point ``req`` at an archive of the version ``dist`` has; refuse if none."""
+    found = finder.find_requirement(_pinned_to(req, dist), upgrade=False)
+    if found is None:
+        refuse(f"peep-hook: {_shown(dist, req.name)} {dist.version} is installed "
+               f"({NO_RECORD}), and no archive of that version is found to reinstall it "
+               "from, verified. Pin the version you want, with its hash, in a "
+               "requirements file, or install into a fresh virtualenv.", req)
+        return False
+    req.link = found.link
+    if hasattr(req, "set_source_link"):  # pip 26.3+ records the link it chose
+        req.set_source_link(req.link)
+    return True
+
+
+def _pinned_to(req: Any, dist: Any) -> Any:
+    if str(getattr(req, "specifier", "")) == f"=={dist.version}":
+        return req
+    return install_req_from_line(f"{req.name}=={dist.version}")
+
+
+def _shown(dist: Any, name: str) -> str:
+    return str(getattr(dist, "raw_name", None) or getattr(dist, "project_name", None) or name)
 
 
 def _replace_hidden(resolver: Any, factory: Any, hidden: dict[str, tuple[Any, Verdict]],
@@ -353,9 +444,12 @@ def check_installed(wrapped, instance, args, kwargs):
     kind, link = _kind(req)
     if kind == "tree":
         return wrapped(*args, **kwargs)  # never skipped as installed by pip
-    verdict = judge(name, dist, _own_sha256(req), kind == "archive")
+    dependency = not isinstance(getattr(req, "comes_from", None), (str, type(None)))
+    verdict = judge(name, dist, _own_sha256(req), kind == "archive", named=not dependency)
     if verdict.reason is None and not verdict.pending:
         return wrapped(*args, **kwargs)
+    if _session.resolving and name in _session.same_version:
+        return wrapped(*args, **kwargs)  # reinstalled at this version once resolved
     if _session.resolving:
         # The default resolver hides every such distribution: reaching here
         # means this pip builds installed candidates some other way.
@@ -377,7 +471,11 @@ def _reinstall_legacy(preparer: Any, req: Any, name: str, dist: Any, link: Any,
     if replaces:
         req.should_reinstall = True
     req.satisfied_by = None
-    if req.link is None:
+    if req.link is None and verdict.same_version:
+        if not _link_same_version(preparer.finder, req, dist):
+            req.satisfied_by = dist  # warn: kept as it is
+            return wrapped(*args, **kwargs)
+    elif req.link is None:
         found = preparer.finder.find_requirement(req, upgrade=False)
         if found is None:
             raise DistributionNotFound(f"No matching distribution found for {req}")
