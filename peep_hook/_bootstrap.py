@@ -210,7 +210,8 @@ def _arm(module):
         _cannot_arm("peep-hook cannot find Command._main in this pip's {}".format(
             _COMMAND_MODULE))
         return
-    if getattr(run, "_peep_hook", False):
+    run = _unwrapped_other_copy(run)
+    if run is None:
         return  # armed by another copy of this module
 
     def run_with_hook(self, args):
@@ -250,7 +251,7 @@ def _arm(module):
             _state["commands"] -= 1
 
     run_with_hook.__wrapped__ = run
-    run_with_hook._peep_hook = True
+    run_with_hook._peep_hook = HOME
     setattr(command, name, run_with_hook)
 
 
@@ -265,8 +266,8 @@ def _guard_preparer(module):
     preparer = getattr(module, "RequirementPreparer", None)
     if not isinstance(preparer, type):
         return  # the patches find their own targets missing, and refuse
-    init = preparer.__init__
-    if getattr(init, "_peep_hook", False):
+    init = _unwrapped_other_copy(preparer.__init__)
+    if init is None:
         return  # guarded by another copy of this module
 
     def init_with_hook(self, *args, **kwargs):
@@ -279,12 +280,30 @@ def _guard_preparer(module):
         init(self, *args, **kwargs)
 
     init_with_hook.__wrapped__ = init
-    init_with_hook._peep_hook = True
+    init_with_hook._peep_hook = HOME
     init_with_hook.__doc__ = getattr(init, "__doc__", None)
     try:
         preparer.__init__ = init_with_hook
     except Exception:
         _cannot_arm("peep-hook cannot watch {}.RequirementPreparer".format(_PREPARE_MODULE))
+
+
+def _is_global():
+    """Whether this copy is a global hook's: the administrator's, in its home."""
+    return _state["global_home"] == HOME
+
+
+def _unwrapped_other_copy(function):
+    """``function`` to wrap, or None if another copy's wrapper is to stay.
+
+    A global hook's copy takes over from any other (an environment's own
+    peep-hook that armed first): the administrator's policy code runs.
+    """
+    if not getattr(function, "_peep_hook", False):
+        return function
+    if _is_global() and function._peep_hook != HOME:
+        return getattr(function, "__wrapped__", None)
+    return None
 
 
 def _load():
@@ -384,7 +403,13 @@ def _stop_watching_when_done():
 
 
 def _import_from_home(name):
-    """Import ``name``, looking in HOME too: build children drop it from sys.path."""
+    """Import ``name``, looking in HOME too: build children drop it from sys.path.
+
+    A global hook's copy imports from HOME alone (:func:`_import_private`).
+    """
+    if _is_global():
+        _import_private(name)
+        return
     try:
         __import__(name)
     except ImportError:
@@ -393,3 +418,31 @@ def _import_from_home(name):
             __import__(name)
         finally:
             sys.path.remove(HOME)
+
+
+def _import_private(name):
+    """Import ``name`` from HOME alone, whatever sys.path and sys.modules hold:
+    an environment's own peep_hook or wrapt never stands in for the
+    administrator's. Another copy already imported is set aside (its
+    modules stay with those who hold them)."""
+    top = name.partition(".")[0]
+    where = os.path.join(HOME, top)
+    me = sys.modules[__name__]
+    if getattr(sys.modules.get(top), "__path__", None) != [where]:
+        for key in [k for k in sys.modules if k == top or k.startswith(top + ".")]:
+            if sys.modules[key] is not me:
+                del sys.modules[key]
+        from importlib.util import module_from_spec, spec_from_file_location
+
+        spec = spec_from_file_location(top, os.path.join(where, "__init__.py"),
+                                       submodule_search_locations=[where])
+        package = module_from_spec(spec)
+        sys.modules[top] = package
+        try:
+            spec.loader.exec_module(package)
+        except BaseException:
+            sys.modules.pop(top, None)
+            raise
+        if top == "peep_hook":
+            package._bootstrap = me
+    __import__(name)

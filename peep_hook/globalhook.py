@@ -91,11 +91,13 @@ def _peep_hook_hand_over(home, fullname=None, path=None, target=None):
     except (NameError, ValueError):
         pass
     try:
+        import os
         name = "peep_hook._bootstrap"
-        module = sys.modules.get(name)  # a per-environment hook handed over first
-        if module is None:
-            import os
-            source = os.path.join(home, "peep_hook", "_bootstrap.py")
+        source = os.path.join(home, "peep_hook", "_bootstrap.py")
+        module = sys.modules.get(name)
+        if getattr(module, "__file__", None) != source:
+            # Never an environment's own copy (its per-environment hook may
+            # have handed over first): ours takes over from it.
             try:  # the import system's own modules, always loaded: no import cost
                 spec = sys.modules["_frozen_importlib_external"].spec_from_file_location(
                     name, source)

@@ -418,6 +418,8 @@ def _run_scenario(tmp: Path, wheelhouse: Path, hook_wheel: Path, pip_version: st
             return dict(_result(result), installed=_installed(env.site_packages, name))
 
         facts["tampered"] = {name: install(env, "alpha") for name, env in envs.items()}
+        facts["own_copy"] = _run_own_copy(tmp, python, wheelhouse, hook_wheel, pip_version,
+                                          lambda env, extra=None: install(env, "alpha", extra))
         index.publish(alpha)
         facts["good"] = {name: install(env, "alpha") for name, env in envs.items()}
 
@@ -459,6 +461,37 @@ def _run_scenario(tmp: Path, wheelhouse: Path, hook_wheel: Path, pip_version: st
         facts["disable_again"] = admin("disable", "--global")
     finally:
         index.close()
+    return facts
+
+
+# Appended to an environment's own peep_hook.pip_patches and wrapt: they
+# leave a file named for the module when imported.
+_MARKING = "\nopen({directory!r} + '/' + __name__, 'a').close()\n"
+
+
+def _run_own_copy(tmp: Path, python: Path, wheelhouse: Path, hook_wheel: Path,
+                  pip_version: str, install) -> Dict[str, Any]:
+    """A venv of the hooked interpreter with its own peep-hook and wrapt (with
+    its own peep_hook.pth), changed to leave markers: a tampered install, then
+    again with pip imported at start-up, before either hook."""
+    owner = _Env(tmp / "own-copy")
+    made = run([python, "-m", "venv", "--without-pip", owner.path])
+    assert made.returncode == 0, str(made)
+    pip_wheel = next(wheelhouse.glob(f"pip-{pip_version}-*.whl"))
+    made = owner.run(pip_wheel / "pip", "install", "-q", "--no-index", "--find-links",
+                     wheelhouse, f"pip=={pip_version}", "wrapt", hook_wheel,
+                     env={"PEEP_HOOK": "off"})  # no policy pinned yet
+    assert made.returncode == 0, str(made)
+    markers = tmp / "own-copy-markers"
+    markers.mkdir()
+    for module in ("peep_hook/pip_patches.py", "wrapt/__init__.py"):
+        with open(owner.site_packages / module, "a") as f:
+            f.write(_MARKING.format(directory=str(markers)))
+    facts = {"plain": install(owner)}
+    facts["plain"]["markers"] = sorted(os.listdir(markers))
+    (owner.site_packages / "00-imports-pip.pth").write_text("import pip\n")
+    facts["pip_first"] = install(owner)
+    facts["pip_first"]["markers"] = sorted(os.listdir(markers))
     return facts
 
 
@@ -634,6 +667,17 @@ def test_a_venv_of_the_base_interpreter_administers_the_global_hook(scenario):
     assert (info["policy"]["mode"], info["policy"]["source"]) == (
         "warn", os.path.join(home, "peep-hook.ini"))
     _ok(scenario["disable"])
+
+
+@pytest.mark.parametrize("case", ("plain", "pip_first"))
+def test_an_environments_own_peep_hook_and_wrapt_never_replace_the_administrators(
+        scenario, case):
+    refused = scenario["own_copy"][case]
+
+    assert refused["markers"] == [], refused["text"]  # the venv's copies never ran
+    assert refused["returncode"] == 1, refused["text"]
+    assert not refused["installed"]
+    assert f"# sha256: {scenario['expected_peep']['alpha']}" in refused["stderr"], refused["text"]
 
 
 def test_enabling_again_does_not_chain_to_itself(scenario):
