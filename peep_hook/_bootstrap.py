@@ -180,6 +180,11 @@ def program():
     return os.path.basename(argv0)
 
 
+def global_home():
+    """The global hook's private directory, when a global hook started this."""
+    return _state["global_home"]
+
+
 def config_path():
     """The administrator's configuration file, when a global hook is in use."""
     home = _state["global_home"]

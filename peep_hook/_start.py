@@ -38,7 +38,7 @@ def find_spec(fullname, path=None, target=None):
 
 def _hand_over(at_start_up=False):
     try:
-        from peep_hook import _bootstrap
+        _bootstrap = _import_bootstrap()
     except Exception as exc:
         if at_start_up:  # never raise while site runs the .pth files
             return None
@@ -51,6 +51,24 @@ def _hand_over(at_start_up=False):
         _half_installed(problem)
         return None
     _bootstrap.start()
+    return _bootstrap
+
+
+def _import_bootstrap():
+    """The bootstrap beside this file. pip's isolated build environment drops
+    site-packages from sys.path after the .pth files ran, yet its build backend
+    may run pip (in-process, or as a child): look here too."""
+    try:
+        from peep_hook import _bootstrap
+    except ImportError:
+        import os
+
+        here = os.path.dirname(os.path.abspath(__file__))
+        sys.path.insert(0, here)
+        try:
+            from peep_hook import _bootstrap
+        finally:
+            sys.path.remove(here)
     return _bootstrap
 
 

@@ -185,7 +185,9 @@ if os.environ.get("PEEP_HOOK", "").strip().lower() != "off":
 
 _peep_hook_home, _peep_hook_saved = _peep_hook_paths()
 try:
-    if _peep_hook_saved is not None:
+    # Not where pip's build environment runs this from its own file (patches/
+    # isolation.py): pip's isolation leaves the previous file out, as without the hook.
+    if _peep_hook_saved is not None and not globals().get("_peep_hook_chained"):
         with open(_peep_hook_saved, "rb") as _peep_hook_file:
             _peep_hook_code = compile(_peep_hook_file.read(), _peep_hook_saved, "exec")
         exec(_peep_hook_code)

@@ -19,6 +19,8 @@ in :mod:`peep_hook.patches`, one module per concern:
   (check and use a private copy of each local archive, never the original);
 * build: ``install_requirements`` of each build environment (pin build
   dependencies to hashed versions, hand the pins to pip's build child);
+* isolation: ``__enter__`` of each build environment (under a global hook,
+  pip's own ``sitecustomize.py`` there starts the hook too);
 * collect_missing: ``Resolver.resolve`` of both resolvers (report every
   missing hash of a run together, after resolving, instead of the first);
 * installed: resolvelib's ``Resolver.resolve`` and the legacy resolver's
@@ -42,7 +44,15 @@ import pip
 import wrapt
 
 from peep_hook import audit, policy
-from peep_hook.patches import build, collect, collect_missing, enforce, installed, local_files
+from peep_hook.patches import (
+    build,
+    collect,
+    collect_missing,
+    enforce,
+    installed,
+    isolation,
+    local_files,
+)
 from peep_hook.patches.common import Wrapper, state
 from peep_hook.pins import HANDOFF_ENV, HandoffError, Pins
 from peep_hook.support import NEWEST_TESTED, OLDEST_SUPPORTED, version_tuple
@@ -129,6 +139,8 @@ PATCHES: tuple[Patch, ...] = (
           ("link", "download_dir", "hashes"), local_files.verify_private_copy),
     Patch("pip._internal.operations.prepare", "_check_download_dir",
           ("link", "download_dir", "hashes"), local_files.verify_download_dir_copy),
+    Patch("pip._internal.build_env", "BuildEnvironment.__enter__", (),
+          isolation.reach_build_environment, subclasses=True),
     Patch("pip._internal.cache", "WheelCache.get_cache_entry",
           ("link", "package_name"), enforce.no_cached_builds),
     Patch("pip._internal.operations.prepare", "RequirementPreparer.prepare_editable_requirement",
@@ -241,7 +253,7 @@ def _declare_eager_imports() -> None:
                       "peep_hook.support", "peep_hook.patches",
                       "peep_hook.patches.common", "peep_hook.patches.collect",
                       "peep_hook.patches.enforce", "peep_hook.patches.build",
-                      "peep_hook.patches.installed",
+                      "peep_hook.patches.installed", "peep_hook.patches.isolation",
                       "peep_hook.patches.local_files",
                       "peep_hook.patches.collect_missing"})
 

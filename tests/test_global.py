@@ -32,6 +32,7 @@ from peep_hook import cli, globalhook
 from tests._support.archives import tampered, wheel
 from tests._support.index import Index
 from tests._support.interpreters import VERSION, copy_base_interpreter, stdlib_of
+from tests._support.nested import publish_nested_pip_project
 from tests._support.venvs import run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -418,6 +419,10 @@ def _run_scenario(tmp: Path, wheelhouse: Path, hook_wheel: Path, pip_version: st
             return dict(_result(result), installed=_installed(env.site_packages, name))
 
         facts["tampered"] = {name: install(env, "alpha") for name, env in envs.items()}
+        facts["nested_pip"] = {
+            mode: _run_nested_pip(after, index, pip_wheel, tmp / f"nested-{mode}",
+                                  in_process=mode == "in-process")
+            for mode in NESTED_MODES}
         facts["own_copy"] = _run_own_copy(tmp, python, wheelhouse, hook_wheel, pip_version,
                                           lambda env, extra=None: install(env, "alpha", extra))
         index.publish(alpha)
@@ -462,6 +467,25 @@ def _run_scenario(tmp: Path, wheelhouse: Path, hook_wheel: Path, pip_version: st
     finally:
         index.close()
     return facts
+
+
+NESTED_MODES = ("child", "in-process")
+
+
+def _run_nested_pip(env: _Env, index: Index, pip_wheel: Path, where: Path, *,
+                    in_process: bool) -> Dict[str, Any]:
+    """A verified sdist whose build backend runs pip (tests/_support/nested.py):
+    pip's build environment puts its own sitecustomize.py first."""
+    markers = where / "markers"
+    markers.mkdir(parents=True)
+    suffix = "inprocess" if in_process else "child"  # the environment is not reset
+    project = publish_nested_pip_project(index, markers, pip_wheel, where,
+                                         in_process=in_process, suffix=suffix)
+    result = env.pip("install", "--no-cache-dir", "-r", project.requirements,
+                     "-c", project.constraints, "-i", index.url)
+    return dict(_result(result), helper_peep=project.helper.peep, suffix=suffix,
+                markers=sorted(os.listdir(markers)),
+                installed=_installed(env.site_packages, f"helperlib{suffix}"))
 
 
 # Appended to an environment's own peep_hook.pip_patches and wrapt: they
@@ -667,6 +691,18 @@ def test_a_venv_of_the_base_interpreter_administers_the_global_hook(scenario):
     assert (info["policy"]["mode"], info["policy"]["source"]) == (
         "warn", os.path.join(home, "peep-hook.ini"))
     _ok(scenario["disable"])
+
+
+@pytest.mark.parametrize("mode", NESTED_MODES)
+def test_a_pip_run_by_a_build_backend_is_hooked_too(scenario, mode):
+    nested = scenario["nested_pip"][mode]
+
+    assert f"pipbackend{nested['suffix']}-1.0" in nested["markers"], nested["text"]
+    assert nested["returncode"] == 1, nested["text"]
+    assert f"# sha256: {nested['helper_peep']}" in nested["stdout"] + nested["stderr"], (
+        nested["text"])
+    assert not nested["installed"], nested["text"]
+    assert f"helperlib{nested['suffix']}-1.0" not in nested["markers"], nested["text"]
 
 
 @pytest.mark.parametrize("case", ("plain", "pip_first"))
