@@ -45,7 +45,10 @@ CONFIG_NAME = "peep-hook.ini"
 _COMMAND_MODULE = "pip._internal.cli.base_command"
 # ... and every archive it fetches goes through a RequirementPreparer from this one.
 _PREPARE_MODULE = "pip._internal.operations.prepare"
-_WATCHED = ("pip", _COMMAND_MODULE, _PREPARE_MODULE)
+# virtualenv's seeders take every wheel they install from this one's get_wheel
+# (under a global hook: peep_hook/seeding.py).
+_SEED_MODULE = "virtualenv.seed.wheels"
+_WATCHED = ("pip", _COMMAND_MODULE, _PREPARE_MODULE, _SEED_MODULE)
 
 # armed: Command._main seen to (wrapped, or deliberately not); guarded: the
 # same for RequirementPreparer.__init__; commands: pip commands running now
@@ -131,6 +134,8 @@ def _loaded(module):
         _guard_preparer(module)
     elif name == "pip":
         _check_layout(module)
+    elif name == _SEED_MODULE:
+        _guard_seeding(module)
 
 
 def start(global_home=None):
@@ -309,6 +314,27 @@ def _unwrapped_other_copy(function):
     if _is_global() and function._peep_hook != HOME:
         return getattr(function, "__wrapped__", None)
     return None
+
+
+def _guard_seeding(module):
+    """Under a global hook, wrap virtualenv's ``get_wheel``: virtualenv seeds
+    only its own embedded wheels (:mod:`peep_hook.seeding`)."""
+    get_wheel = getattr(module, "get_wheel", None)
+    if not _is_global() or not callable(get_wheel) or getattr(get_wheel, "_peep_hook", False):
+        return
+    package = os.path.dirname(os.path.abspath(getattr(module, "__file__", None) or ""))
+
+    def get_wheel_with_hook(*args, **kwargs):
+        wheel = get_wheel(*args, **kwargs)
+        path = getattr(wheel, "path", None)
+        if path is not None:
+            _import_from_home("peep_hook.seeding")
+            sys.modules["peep_hook.seeding"].check_seed_wheel(str(path), package, config_path())
+        return wheel
+
+    get_wheel_with_hook.__wrapped__ = get_wheel
+    get_wheel_with_hook._peep_hook = HOME
+    module.get_wheel = get_wheel_with_hook
 
 
 def _load():

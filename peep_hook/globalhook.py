@@ -134,7 +134,8 @@ def _peep_hook_watch_for_pip(home):
     if "pip" in sys.modules or "peep_hook._bootstrap" in sys.modules:
         _peep_hook_hand_over(home)  # pip, or a per-environment hook, came first
         return
-    watched = ("pip", "pip._internal.cli.base_command", "pip._internal.operations.prepare")
+    watched = ("pip", "pip._internal.cli.base_command", "pip._internal.operations.prepare",
+               "virtualenv.seed.wheels")
 
     def find_spec(fullname, path=None, target=None):
         if fullname in watched:

@@ -250,7 +250,7 @@ def _declare_eager_imports() -> None:
         eager.update({"wrapt", "peep_hook.pip_patches", "peep_hook.report",
                       "peep_hook.reqfile", "peep_hook.hashes", "peep_hook.policy",
                       "peep_hook.pins", "peep_hook.installed", "peep_hook.audit",
-                      "peep_hook.support", "peep_hook.patches",
+                      "peep_hook.support", "peep_hook.seeding", "peep_hook.patches",
                       "peep_hook.patches.common", "peep_hook.patches.collect",
                       "peep_hook.patches.enforce", "peep_hook.patches.build",
                       "peep_hook.patches.installed", "peep_hook.patches.isolation",

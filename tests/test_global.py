@@ -423,6 +423,7 @@ def _run_scenario(tmp: Path, wheelhouse: Path, hook_wheel: Path, pip_version: st
             mode: _run_nested_pip(after, index, pip_wheel, tmp / f"nested-{mode}",
                                   in_process=mode == "in-process")
             for mode in NESTED_MODES}
+        facts["seeding"] = _run_seeding(tmp, python)
         facts["own_copy"] = _run_own_copy(tmp, python, wheelhouse, hook_wheel, pip_version,
                                           lambda env, extra=None: install(env, "alpha", extra))
         index.publish(alpha)
@@ -486,6 +487,49 @@ def _run_nested_pip(env: _Env, index: Index, pip_wheel: Path, where: Path, *,
     return dict(_result(result), helper_peep=project.helper.peep, suffix=suffix,
                 markers=sorted(os.listdir(markers)),
                 installed=_installed(env.site_packages, f"helperlib{suffix}"))
+
+
+def _virtualenv_for(where: Path) -> Path:
+    """virtualenv and what it imports, from the interpreter running the tests,
+    in one directory for the copy (whose site-packages is empty) to put on
+    PYTHONPATH: virtualenv then runs under the global hook."""
+    from importlib.metadata import PackageNotFoundError, distribution
+    from importlib.util import find_spec
+
+    where.mkdir()
+    for module, project in (("virtualenv", "virtualenv"), ("distlib", "distlib"),
+                            ("filelock", "filelock"), ("platformdirs", "platformdirs"),
+                            ("python_discovery", "python-discovery"),
+                            ("packaging", "packaging"),
+                            ("typing_extensions", "typing-extensions")):
+        spec = find_spec(module)
+        if spec is None:
+            continue  # not one this virtualenv needs
+        origin = (spec.submodule_search_locations or [spec.origin])[0]
+        os.symlink(origin, where / os.path.basename(origin))
+        try:  # its metadata: virtualenv reads versions, and its RECORD lists the wheels
+            metadata = Path(str(distribution(project)._path))  # type: ignore[attr-defined]
+        except PackageNotFoundError:
+            continue
+        os.symlink(metadata, where / metadata.name)
+    return where
+
+
+def _run_seeding(tmp: Path, python: Path) -> Dict[str, Any]:
+    """virtualenv's default seeder run by the hooked interpreter: as it comes,
+    and with a planted pip wheel in an --extra-search-dir (a shared wheelhouse)."""
+    shared = tmp / "shared-wheels"
+    wheel("pip", "99.0", payload="PLANTED = True").write(shared)
+    env = {"PYTHONPATH": str(_virtualenv_for(tmp / "virtualenv-path")),
+           "VIRTUALENV_OVERRIDE_APP_DATA": str(tmp / "seeding-app-data")}
+    facts = {}
+    for case, extra in (("embedded", []), ("planted", ["--extra-search-dir", str(shared)])):
+        made = _Env(tmp / f"seeded-{case}")
+        result = run([python, "-m", "virtualenv", made.path, "--no-periodic-update", *extra],
+                     env=env, cwd=tmp)
+        facts[case] = dict(_result(result), pips=sorted(
+            p.name for p in made.site_packages.glob("pip-*.dist-info")))
+    return facts
 
 
 # Appended to an environment's own peep_hook.pip_patches and wrapt: they
@@ -703,6 +747,21 @@ def test_a_pip_run_by_a_build_backend_is_hooked_too(scenario, mode):
         nested["text"])
     assert not nested["installed"], nested["text"]
     assert f"helperlib{nested['suffix']}-1.0" not in nested["markers"], nested["text"]
+
+
+def test_virtualenv_seeds_its_own_embedded_wheels_under_the_hook(scenario):
+    seeded = scenario["seeding"]["embedded"]
+
+    assert seeded["returncode"] == 0, seeded["text"]
+    assert seeded["pips"] and seeded["pips"] != ["pip-99.0.dist-info"], seeded["text"]
+
+
+def test_virtualenv_refuses_a_wheel_planted_in_an_extra_search_dir(scenario):
+    planted = scenario["seeding"]["planted"]
+
+    assert planted["returncode"] != 0, planted["text"]
+    assert "pip-99.0.dist-info" not in planted["pips"], planted["text"]
+    assert "not one of the wheels embedded in virtualenv" in planted["stderr"], planted["text"]
 
 
 @pytest.mark.parametrize("case", ("plain", "pip_first"))
