@@ -318,7 +318,8 @@ def _unwrapped_other_copy(function):
 
 def _guard_seeding(module):
     """Under a global hook, wrap virtualenv's ``get_wheel``: virtualenv seeds
-    only its own embedded wheels (:mod:`peep_hook.seeding`)."""
+    only its own embedded wheels, or those its ``download_wheel`` had this
+    interpreter's pip, hooked, fetch (:mod:`peep_hook.seeding`)."""
     get_wheel = getattr(module, "get_wheel", None)
     if not _is_global() or not callable(get_wheel) or getattr(get_wheel, "_peep_hook", False):
         return
@@ -328,13 +329,29 @@ def _guard_seeding(module):
         wheel = get_wheel(*args, **kwargs)
         path = getattr(wheel, "path", None)
         if path is not None:
-            _import_from_home("peep_hook.seeding")
-            sys.modules["peep_hook.seeding"].check_seed_wheel(str(path), package, config_path())
+            _seeding().check_seed_wheel(str(path), package, config_path())
         return wheel
 
+    acquire = sys.modules.get(module.__name__ + ".acquire")
+    download_wheel = getattr(acquire, "download_wheel", None)
+    if callable(download_wheel):
+        def download_wheel_with_hook(*args, **kwargs):
+            wheel = download_wheel(*args, **kwargs)
+            path = getattr(wheel, "path", None)
+            if path is not None:
+                _seeding().downloaded_by_pip(str(path))
+            return wheel
+
+        download_wheel_with_hook.__wrapped__ = download_wheel
+        acquire.download_wheel = download_wheel_with_hook
     get_wheel_with_hook.__wrapped__ = get_wheel
     get_wheel_with_hook._peep_hook = HOME
     module.get_wheel = get_wheel_with_hook
+
+
+def _seeding():
+    _import_from_home("peep_hook.seeding")
+    return sys.modules["peep_hook.seeding"]
 
 
 def _load():

@@ -6,8 +6,11 @@ update put in its app-data, or from one found in an ``--extra-search-dir``.
 Under a global hook the bootstrap wraps ``virtualenv.seed.wheels.get_wheel``
 (which every seeder asks) and each wheel it returns must be, by content, one
 of the wheels embedded in the installed virtualenv as its ``RECORD`` lists
-them: the rule ``virtualenv --seeder pip`` meets in pip (patches/enforce.py).
-Anything else stops virtualenv before the wheel is unpacked.
+them (the rule ``virtualenv --seeder pip`` meets in pip, patches/enforce.py),
+or one that virtualenv's ``download_wheel`` had pip fetch in this process
+(``--download``): that pip is this interpreter's, hooked, so it fetched only
+what hashed pins in pip's configuration allow. Anything else stops virtualenv
+before the wheel is unpacked.
 
 Standard library only: virtualenv's process has no pip.
 """
@@ -24,6 +27,16 @@ from peep_hook.hashes import peep_to_hex, sha256_of_file
 
 #: Where virtualenv keeps the wheels it seeds environments with, in its package.
 VIRTUALENV_EMBED = "virtualenv/seed/wheels/embed"
+
+
+#: sha256 of the wheels virtualenv's ``download_wheel`` had pip fetch in this
+#: process: this interpreter's pip, hooked, checked them against the hashes in
+#: pip's configuration (``virtualenv --download``).
+_downloaded: set[str] = set()
+
+
+def downloaded_by_pip(wheel: str) -> None:
+    _downloaded.add(sha256_of_file(wheel))
 
 
 class SeedRefused(RuntimeError):
@@ -72,15 +85,16 @@ def check_seed_wheel(wheel: str, seed_package: str, config_path: str | None) -> 
         return
     embed = os.path.join(seed_package, "embed")
     digest = sha256_of_file(wheel)
-    if digest in embedded_wheels(embed).values():
+    if digest in _downloaded or digest in embedded_wheels(embed).values():
         return
     message = (
         f"peep-hook: virtualenv would seed {wheel} (sha256 {digest}), which is not one "
         f"of the wheels embedded in virtualenv ({embed}, by content), and no hash "
         "verifies it. Under the global hook, virtualenv seeds only its own embedded "
-        "wheels: drop --extra-search-dir (if the wheel is there), or clear virtualenv's "
-        "app-data with --reset-app-data and pass --no-periodic-update (if an update put "
-        "it there). Install another version afterwards with pip install -r and hashes."
+        "wheels, or those pip downloads for it (--download) and checks against hashed "
+        "pins in pip's configuration: drop --extra-search-dir (if the wheel is there), "
+        "or clear virtualenv's app-data with --reset-app-data and pass "
+        "--no-periodic-update (if an update put it there)."
     )
     if setting.mode == policy.WARN:
         sys.stderr.write(f"WARNING: {message}\n(peep-hook policy is warn: strict would "
