@@ -48,7 +48,10 @@ CONFIG_NAME = "peep-hook.ini"
 _COMMAND_MODULE = "pip._internal.cli.base_command"
 # ... and every archive it fetches goes through a RequirementPreparer from this one.
 _PREPARE_MODULE = "pip._internal.operations.prepare"
-_WATCHED = ("pip", _COMMAND_MODULE, _PREPARE_MODULE)
+# virtualenv's seeders take every wheel they install from this one's get_wheel
+# (under a global hook: peep_hook/seeding.py).
+_SEED_MODULE = "virtualenv.seed.wheels"
+_WATCHED = ("pip", _COMMAND_MODULE, _PREPARE_MODULE, _SEED_MODULE)
 
 #: Set by a protected pip run for every process below it (the value: its
 #: policy mode). There setuptools' own fetching of build eggs is hooked too.
@@ -143,6 +146,8 @@ def _loaded(module):
         _check_layout(module)
     elif name == _SETUPTOOLS_MODULE:
         _guard_build_eggs(module)
+    elif name == _SEED_MODULE:
+        _guard_seeding(module)
 
 
 def start(global_home=None):
@@ -192,6 +197,11 @@ def program():
     return os.path.basename(argv0)
 
 
+def global_home():
+    """The global hook's private directory, when a global hook started this."""
+    return _state["global_home"]
+
+
 def config_path():
     """The administrator's configuration file, when a global hook is in use."""
     home = _state["global_home"]
@@ -222,7 +232,8 @@ def _arm(module):
         _cannot_arm("peep-hook cannot find Command._main in this pip's {}".format(
             _COMMAND_MODULE))
         return
-    if getattr(run, "_peep_hook", False):
+    run = _unwrapped_other_copy(run)
+    if run is None:
         return  # armed by another copy of this module
 
     def run_with_hook(self, args):
@@ -262,7 +273,7 @@ def _arm(module):
             _state["commands"] -= 1
 
     run_with_hook.__wrapped__ = run
-    run_with_hook._peep_hook = True
+    run_with_hook._peep_hook = HOME
     setattr(command, name, run_with_hook)
 
 
@@ -277,8 +288,8 @@ def _guard_preparer(module):
     preparer = getattr(module, "RequirementPreparer", None)
     if not isinstance(preparer, type):
         return  # the patches find their own targets missing, and refuse
-    init = preparer.__init__
-    if getattr(init, "_peep_hook", False):
+    init = _unwrapped_other_copy(preparer.__init__)
+    if init is None:
         return  # guarded by another copy of this module
 
     def init_with_hook(self, *args, **kwargs):
@@ -291,12 +302,68 @@ def _guard_preparer(module):
         init(self, *args, **kwargs)
 
     init_with_hook.__wrapped__ = init
-    init_with_hook._peep_hook = True
+    init_with_hook._peep_hook = HOME
     init_with_hook.__doc__ = getattr(init, "__doc__", None)
     try:
         preparer.__init__ = init_with_hook
     except Exception:
         _cannot_arm("peep-hook cannot watch {}.RequirementPreparer".format(_PREPARE_MODULE))
+
+
+def _is_global():
+    """Whether this copy is a global hook's: the administrator's, in its home."""
+    return _state["global_home"] == HOME
+
+
+def _unwrapped_other_copy(function):
+    """``function`` to wrap, or None if another copy's wrapper is to stay.
+
+    A global hook's copy takes over from any other (an environment's own
+    peep-hook that armed first): the administrator's policy code runs.
+    """
+    if not getattr(function, "_peep_hook", False):
+        return function
+    if _is_global() and function._peep_hook != HOME:
+        return getattr(function, "__wrapped__", None)
+    return None
+
+
+def _guard_seeding(module):
+    """Under a global hook, wrap virtualenv's ``get_wheel``: virtualenv seeds
+    only its own embedded wheels, or those its ``download_wheel`` had this
+    interpreter's pip, hooked, fetch (:mod:`peep_hook.seeding`)."""
+    get_wheel = getattr(module, "get_wheel", None)
+    if not _is_global() or not callable(get_wheel) or getattr(get_wheel, "_peep_hook", False):
+        return
+    package = os.path.dirname(os.path.abspath(getattr(module, "__file__", None) or ""))
+
+    def get_wheel_with_hook(*args, **kwargs):
+        wheel = get_wheel(*args, **kwargs)
+        path = getattr(wheel, "path", None)
+        if path is not None:
+            _seeding().check_seed_wheel(str(path), package, config_path())
+        return wheel
+
+    acquire = sys.modules.get(module.__name__ + ".acquire")
+    download_wheel = getattr(acquire, "download_wheel", None)
+    if callable(download_wheel):
+        def download_wheel_with_hook(*args, **kwargs):
+            wheel = download_wheel(*args, **kwargs)
+            path = getattr(wheel, "path", None)
+            if path is not None:
+                _seeding().downloaded_by_pip(str(path))
+            return wheel
+
+        download_wheel_with_hook.__wrapped__ = download_wheel
+        acquire.download_wheel = download_wheel_with_hook
+    get_wheel_with_hook.__wrapped__ = get_wheel
+    get_wheel_with_hook._peep_hook = HOME
+    module.get_wheel = get_wheel_with_hook
+
+
+def _seeding():
+    _import_from_home("peep_hook.seeding")
+    return sys.modules["peep_hook.seeding"]
 
 
 def _load():
@@ -396,7 +463,13 @@ def _stop_watching_when_done():
 
 
 def _import_from_home(name):
-    """Import ``name``, looking in HOME too: build children drop it from sys.path."""
+    """Import ``name``, looking in HOME too: build children drop it from sys.path.
+
+    A global hook's copy imports from HOME alone (:func:`_import_private`).
+    """
+    if _is_global():
+        _import_private(name)
+        return
     try:
         __import__(name)
     except ImportError:
@@ -456,3 +529,29 @@ def _fetches_with_pip():
         return find_real_spec("setuptools.installer") is not None
     except Exception:
         return False
+def _import_private(name):
+    """Import ``name`` from HOME alone, whatever sys.path and sys.modules hold:
+    an environment's own peep_hook or wrapt never stands in for the
+    administrator's. Another copy already imported is set aside (its
+    modules stay with those who hold them)."""
+    top = name.partition(".")[0]
+    where = os.path.join(HOME, top)
+    me = sys.modules[__name__]
+    if getattr(sys.modules.get(top), "__path__", None) != [where]:
+        for key in [k for k in sys.modules if k == top or k.startswith(top + ".")]:
+            if sys.modules[key] is not me:
+                del sys.modules[key]
+        from importlib.util import module_from_spec, spec_from_file_location
+
+        spec = spec_from_file_location(top, os.path.join(where, "__init__.py"),
+                                       submodule_search_locations=[where])
+        package = module_from_spec(spec)
+        sys.modules[top] = package
+        try:
+            spec.loader.exec_module(package)
+        except BaseException:
+            sys.modules.pop(top, None)
+            raise
+        if top == "peep_hook":
+            package._bootstrap = me
+    __import__(name)

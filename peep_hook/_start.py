@@ -42,7 +42,7 @@ def find_spec(fullname, path=None, target=None):
 
 def _hand_over(at_start_up=False):
     try:
-        from peep_hook import _bootstrap
+        _bootstrap = _import_bootstrap()
     except Exception as exc:
         if at_start_up:  # never raise while site runs the .pth files
             return None
@@ -58,9 +58,30 @@ def _hand_over(at_start_up=False):
     return _bootstrap
 
 
-def _half_installed(exc):
-    if {"install", "download", "wheel", "lock"} & set(sys.argv[1:]):
+def _import_bootstrap():
+    """The bootstrap beside this file. pip's isolated build environment drops
+    site-packages from sys.path after the .pth files ran, yet its build backend
+    may run pip (in-process, or as a child): look here too."""
+    try:
+        from peep_hook import _bootstrap
+    except ImportError:
         import os
+
+        here = os.path.dirname(os.path.abspath(__file__))
+        sys.path.insert(0, here)
+        try:
+            from peep_hook import _bootstrap
+        finally:
+            sys.path.remove(here)
+    return _bootstrap
+
+
+def _half_installed(exc):
+    import os
+
+    # Below a protected pip run (a build backend's pip, in-process or not),
+    # any pip is refused; elsewhere only a command that fetches.
+    if _BELOW_PIP_ENV in os.environ or {"install", "download", "wheel", "lock"} & set(sys.argv[1:]):
 
         pth = os.path.join(os.path.dirname(os.path.abspath(__file__)), "peep_hook.pth")
         raise SystemExit(

@@ -91,11 +91,13 @@ def _peep_hook_hand_over(home, fullname=None, path=None, target=None):
     except (NameError, ValueError):
         pass
     try:
+        import os
         name = "peep_hook._bootstrap"
-        module = sys.modules.get(name)  # a per-environment hook handed over first
-        if module is None:
-            import os
-            source = os.path.join(home, "peep_hook", "_bootstrap.py")
+        source = os.path.join(home, "peep_hook", "_bootstrap.py")
+        module = sys.modules.get(name)
+        if getattr(module, "__file__", None) != source:
+            # Never an environment's own copy (its per-environment hook may
+            # have handed over first): ours takes over from it.
             try:  # the import system's own modules, always loaded: no import cost
                 spec = sys.modules["_frozen_importlib_external"].spec_from_file_location(
                     name, source)
@@ -136,7 +138,8 @@ def _peep_hook_watch_for_pip(home):
     if "PEEP_HOOK_BELOW_PIP" in os.environ:  # _bootstrap.BELOW_PIP_ENV
         _peep_hook_hand_over(home)  # below a protected pip: it watches setuptools too
         return
-    watched = ("pip", "pip._internal.cli.base_command", "pip._internal.operations.prepare")
+    watched = ("pip", "pip._internal.cli.base_command", "pip._internal.operations.prepare",
+               "virtualenv.seed.wheels")
 
     def find_spec(fullname, path=None, target=None):
         if fullname in watched:
@@ -187,7 +190,9 @@ if os.environ.get("PEEP_HOOK", "").strip().lower() != "off":
 
 _peep_hook_home, _peep_hook_saved = _peep_hook_paths()
 try:
-    if _peep_hook_saved is not None:
+    # Not where pip's build environment runs this from its own file (patches/
+    # isolation.py): pip's isolation leaves the previous file out, as without the hook.
+    if _peep_hook_saved is not None and not globals().get("_peep_hook_chained"):
         with open(_peep_hook_saved, "rb") as _peep_hook_file:
             _peep_hook_code = compile(_peep_hook_file.read(), _peep_hook_saved, "exec")
         exec(_peep_hook_code)

@@ -21,6 +21,8 @@ in :mod:`peep_hook.patches`, one module per concern:
   local path is a directory is decided once per command);
 * build: ``install_requirements`` of each build environment (pin build
   dependencies to hashed versions, hand the pins to pip's build child);
+* isolation: ``__enter__`` of each build environment (under a global hook,
+  pip's own ``sitecustomize.py`` there starts the hook too);
 * collect_missing: ``Resolver.resolve`` of both resolvers (report every
   missing hash of a run together, after resolving, instead of the first),
   resolvelib's ``Factory.make_requirement(s)_from_spec`` (follow no direct
@@ -47,7 +49,15 @@ import wrapt
 
 from peep_hook import audit, policy
 from peep_hook._bootstrap import BELOW_PIP_ENV
-from peep_hook.patches import build, collect, collect_missing, enforce, installed, local_files
+from peep_hook.patches import (
+    build,
+    collect,
+    collect_missing,
+    enforce,
+    installed,
+    isolation,
+    local_files,
+)
 from peep_hook.patches.common import Wrapper, state
 from peep_hook.pins import HANDOFF_ENV, HandoffError, Pins
 from peep_hook.support import NEWEST_TESTED, OLDEST_SUPPORTED, version_tuple
@@ -135,6 +145,8 @@ PATCHES: tuple[Patch, ...] = (
     Patch("pip._internal.operations.prepare", "_check_download_dir",
           ("link", "download_dir", "hashes"), local_files.verify_download_dir_copy),
     Patch("pip._internal.models.link", "Link.is_existing_dir", (), local_files.decide_once),
+    Patch("pip._internal.build_env", "BuildEnvironment.__enter__", (),
+          isolation.reach_build_environment, subclasses=True),
     Patch("pip._internal.cache", "WheelCache.get_cache_entry",
           ("link", "package_name"), enforce.no_cached_builds),
     Patch("pip._internal.operations.prepare", "RequirementPreparer.prepare_editable_requirement",
@@ -256,10 +268,10 @@ def _declare_eager_imports() -> None:
         eager.update({"wrapt", "peep_hook.pip_patches", "peep_hook.report",
                       "peep_hook.reqfile", "peep_hook.hashes", "peep_hook.policy",
                       "peep_hook.pins", "peep_hook.installed", "peep_hook.audit",
-                      "peep_hook.support", "peep_hook.patches",
+                      "peep_hook.support", "peep_hook.seeding", "peep_hook.patches",
                       "peep_hook.patches.common", "peep_hook.patches.collect",
                       "peep_hook.patches.enforce", "peep_hook.patches.build",
-                      "peep_hook.patches.installed",
+                      "peep_hook.patches.installed", "peep_hook.patches.isolation",
                       "peep_hook.patches.local_files",
                       "peep_hook.patches.collect_missing"})
 

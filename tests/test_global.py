@@ -32,6 +32,7 @@ from peep_hook import cli, globalhook
 from tests._support.archives import tampered, wheel
 from tests._support.index import Index
 from tests._support.interpreters import VERSION, copy_base_interpreter, stdlib_of
+from tests._support.nested import publish_nested_pip_project
 from tests._support.venvs import run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -459,6 +460,13 @@ def _run_scenario(tmp: Path, wheelhouse: Path, hook_wheel: Path, pip_version: st
             return dict(_result(result), installed=_installed(env.site_packages, name))
 
         facts["tampered"] = {name: install(env, "alpha") for name, env in envs.items()}
+        facts["nested_pip"] = {
+            mode: _run_nested_pip(after, index, pip_wheel, tmp / f"nested-{mode}",
+                                  in_process=mode == "in-process")
+            for mode in NESTED_MODES}
+        facts["seeding"] = _run_seeding(tmp, python)
+        facts["own_copy"] = _run_own_copy(tmp, python, wheelhouse, hook_wheel, pip_version,
+                                          lambda env, extra=None: install(env, "alpha", extra))
         index.publish(alpha)
         facts["good"] = {name: install(env, "alpha") for name, env in envs.items()}
 
@@ -500,6 +508,99 @@ def _run_scenario(tmp: Path, wheelhouse: Path, hook_wheel: Path, pip_version: st
         facts["disable_again"] = admin("disable", "--global")
     finally:
         index.close()
+    return facts
+
+
+NESTED_MODES = ("child", "in-process")
+
+
+def _run_nested_pip(env: _Env, index: Index, pip_wheel: Path, where: Path, *,
+                    in_process: bool) -> Dict[str, Any]:
+    """A verified sdist whose build backend runs pip (tests/_support/nested.py):
+    pip's build environment puts its own sitecustomize.py first."""
+    markers = where / "markers"
+    markers.mkdir(parents=True)
+    suffix = "inprocess" if in_process else "child"  # the environment is not reset
+    project = publish_nested_pip_project(index, markers, pip_wheel, where,
+                                         in_process=in_process, suffix=suffix)
+    result = env.pip("install", "--no-cache-dir", "-r", project.requirements,
+                     "-c", project.constraints, "-i", index.url)
+    return dict(_result(result), helper_peep=project.helper.peep, suffix=suffix,
+                markers=sorted(os.listdir(markers)),
+                installed=_installed(env.site_packages, f"helperlib{suffix}"))
+
+
+def _virtualenv_for(where: Path) -> Path:
+    """virtualenv and what it imports, from the interpreter running the tests,
+    in one directory for the copy (whose site-packages is empty) to put on
+    PYTHONPATH: virtualenv then runs under the global hook."""
+    from importlib.metadata import PackageNotFoundError, distribution
+    from importlib.util import find_spec
+
+    where.mkdir()
+    for module, project in (("virtualenv", "virtualenv"), ("distlib", "distlib"),
+                            ("filelock", "filelock"), ("platformdirs", "platformdirs"),
+                            ("python_discovery", "python-discovery"),
+                            ("packaging", "packaging"),
+                            ("typing_extensions", "typing-extensions")):
+        spec = find_spec(module)
+        if spec is None:
+            continue  # not one this virtualenv needs
+        origin = (spec.submodule_search_locations or [spec.origin])[0]
+        os.symlink(origin, where / os.path.basename(origin))
+        try:  # its metadata: virtualenv reads versions, and its RECORD lists the wheels
+            metadata = Path(str(distribution(project)._path))  # type: ignore[attr-defined]
+        except PackageNotFoundError:
+            continue
+        os.symlink(metadata, where / metadata.name)
+    return where
+
+
+def _run_seeding(tmp: Path, python: Path) -> Dict[str, Any]:
+    """virtualenv's default seeder run by the hooked interpreter: as it comes,
+    and with a planted pip wheel in an --extra-search-dir (a shared wheelhouse)."""
+    shared = tmp / "shared-wheels"
+    wheel("pip", "99.0", payload="PLANTED = True").write(shared)
+    env = {"PYTHONPATH": str(_virtualenv_for(tmp / "virtualenv-path")),
+           "VIRTUALENV_OVERRIDE_APP_DATA": str(tmp / "seeding-app-data")}
+    facts = {}
+    for case, extra in (("embedded", []), ("planted", ["--extra-search-dir", str(shared)])):
+        made = _Env(tmp / f"seeded-{case}")
+        result = run([python, "-m", "virtualenv", made.path, "--no-periodic-update", *extra],
+                     env=env, cwd=tmp)
+        facts[case] = dict(_result(result), pips=sorted(
+            p.name for p in made.site_packages.glob("pip-*.dist-info")))
+    return facts
+
+
+# Appended to an environment's own peep_hook.pip_patches and wrapt: they
+# leave a file named for the module when imported.
+_MARKING = "\nopen({directory!r} + '/' + __name__, 'a').close()\n"
+
+
+def _run_own_copy(tmp: Path, python: Path, wheelhouse: Path, hook_wheel: Path,
+                  pip_version: str, install) -> Dict[str, Any]:
+    """A venv of the hooked interpreter with its own peep-hook and wrapt (with
+    its own peep_hook.pth), changed to leave markers: a tampered install, then
+    again with pip imported at start-up, before either hook."""
+    owner = _Env(tmp / "own-copy")
+    made = run([python, "-m", "venv", "--without-pip", owner.path])
+    assert made.returncode == 0, str(made)
+    pip_wheel = next(wheelhouse.glob(f"pip-{pip_version}-*.whl"))
+    made = owner.run(pip_wheel / "pip", "install", "-q", "--no-index", "--find-links",
+                     wheelhouse, f"pip=={pip_version}", "wrapt", hook_wheel,
+                     env={"PEEP_HOOK": "off"})  # no policy pinned yet
+    assert made.returncode == 0, str(made)
+    markers = tmp / "own-copy-markers"
+    markers.mkdir()
+    for module in ("peep_hook/pip_patches.py", "wrapt/__init__.py"):
+        with open(owner.site_packages / module, "a") as f:
+            f.write(_MARKING.format(directory=str(markers)))
+    facts = {"plain": install(owner)}
+    facts["plain"]["markers"] = sorted(os.listdir(markers))
+    (owner.site_packages / "00-imports-pip.pth").write_text("import pip\n")
+    facts["pip_first"] = install(owner)
+    facts["pip_first"]["markers"] = sorted(os.listdir(markers))
     return facts
 
 
@@ -675,6 +776,44 @@ def test_a_venv_of_the_base_interpreter_administers_the_global_hook(scenario):
     assert (info["policy"]["mode"], info["policy"]["source"]) == (
         "warn", os.path.join(home, "peep-hook.ini"))
     _ok(scenario["disable"])
+
+
+@pytest.mark.parametrize("mode", NESTED_MODES)
+def test_a_pip_run_by_a_build_backend_is_hooked_too(scenario, mode):
+    nested = scenario["nested_pip"][mode]
+
+    assert f"pipbackend{nested['suffix']}-1.0" in nested["markers"], nested["text"]
+    assert nested["returncode"] == 1, nested["text"]
+    assert f"# sha256: {nested['helper_peep']}" in nested["stdout"] + nested["stderr"], (
+        nested["text"])
+    assert not nested["installed"], nested["text"]
+    assert f"helperlib{nested['suffix']}-1.0" not in nested["markers"], nested["text"]
+
+
+def test_virtualenv_seeds_its_own_embedded_wheels_under_the_hook(scenario):
+    seeded = scenario["seeding"]["embedded"]
+
+    assert seeded["returncode"] == 0, seeded["text"]
+    assert seeded["pips"] and seeded["pips"] != ["pip-99.0.dist-info"], seeded["text"]
+
+
+def test_virtualenv_refuses_a_wheel_planted_in_an_extra_search_dir(scenario):
+    planted = scenario["seeding"]["planted"]
+
+    assert planted["returncode"] != 0, planted["text"]
+    assert "pip-99.0.dist-info" not in planted["pips"], planted["text"]
+    assert "not one of the wheels embedded in virtualenv" in planted["stderr"], planted["text"]
+
+
+@pytest.mark.parametrize("case", ("plain", "pip_first"))
+def test_an_environments_own_peep_hook_and_wrapt_never_replace_the_administrators(
+        scenario, case):
+    refused = scenario["own_copy"][case]
+
+    assert refused["markers"] == [], refused["text"]  # the venv's copies never ran
+    assert refused["returncode"] == 1, refused["text"]
+    assert not refused["installed"]
+    assert f"# sha256: {scenario['expected_peep']['alpha']}" in refused["stderr"], refused["text"]
 
 
 def test_enabling_again_does_not_chain_to_itself(scenario):

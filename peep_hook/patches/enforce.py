@@ -19,7 +19,7 @@ import pip
 from pip._internal.exceptions import HashError, HashMismatch, HashMissing, HashUnpinned
 from pip._internal.utils.hashes import Hashes, MissingHashes
 
-from peep_hook import report
+from peep_hook import report, seeding
 from peep_hook.hashes import looks_incomplete, sha256_of_file
 from peep_hook.patches import collect_missing
 from peep_hook.patches.common import (
@@ -242,10 +242,6 @@ def is_ensurepip_run(options: Any) -> bool:
     ]
 
 
-#: Where virtualenv keeps the wheels it seeds environments with, in its package.
-VIRTUALENV_EMBED = "virtualenv/seed/wheels/embed"
-
-
 def is_virtualenv_seed_run(options: Any) -> bool:
     """Whether this pip is virtualenv's seeder (``virtualenv --seeder pip``):
     run from a pip wheel embedded in an installed virtualenv, with
@@ -259,7 +255,7 @@ def is_virtualenv_seed_run(options: Any) -> bool:
             or not getattr(options, "no_index", False)):
         return False
     wheel = os.path.realpath(wheel)
-    embedded = _virtualenv_embedded_wheels(os.path.dirname(wheel))
+    embedded = seeding.embedded_wheels(os.path.dirname(wheel))
     if os.path.basename(wheel) not in embedded:
         return False
     state.bundled = {}
@@ -268,42 +264,6 @@ def is_virtualenv_seed_run(options: Any) -> bool:
         project = canonical_name(filename.split("-", 1)[0])
         state.bundled.setdefault(project, []).append(digest)
     return True
-
-
-def _virtualenv_embedded_wheels(directory: str) -> dict[str, str]:
-    """The wheels in ``directory``, if it is the embed directory of an
-    installed virtualenv, whose content matches that virtualenv's RECORD:
-    file name -> sha256."""
-    import csv
-    import glob
-
-    from peep_hook.hashes import peep_to_hex
-
-    suffix = os.sep + VIRTUALENV_EMBED.replace("/", os.sep)
-    if not directory.endswith(suffix):
-        return {}
-    listed: dict[str, str] = {}
-    site = directory[: -len(suffix)]
-    for record in glob.glob(os.path.join(glob.escape(site), "virtualenv-*.dist-info", "RECORD")):
-        try:
-            with open(record, newline="", encoding="utf-8") as f:
-                rows = list(csv.reader(f))
-        except (OSError, UnicodeDecodeError, csv.Error):
-            continue
-        for row in rows:
-            if len(row) < 2 or not row[1].startswith("sha256="):
-                continue
-            folder, _, filename = row[0].rpartition("/")
-            if folder == VIRTUALENV_EMBED and filename.endswith(".whl"):
-                try:
-                    listed[filename] = peep_to_hex(row[1][len("sha256="):])
-                except ValueError:
-                    continue
-    return {
-        filename: digest for filename, digest in listed.items()
-        if os.path.isfile(os.path.join(directory, filename))
-        and sha256_of_file(os.path.join(directory, filename)) == digest
-    }
 
 
 def _bundled_wheel_hashes() -> dict[str, list[str]]:
