@@ -444,16 +444,18 @@ def test_hash_on_a_line_whose_marker_excludes_it_does_not_count(venv: Venv, inde
 
 def test_installed_distribution_is_not_vouched_for_by_a_line_its_marker_excludes(
         venv: Venv, index: Index, tmp_path):
+    """Installed before the hook (no record), a dependency is reinstalled from
+    an archive verified now; a hash on a line pip ignores is no such proof."""
     dep = wheel("dep", "0.9")
     app = wheel("app", "1.0", requires=["dep"])
     index.publish(app, dep)
-    first = venv.pip("install", "-i", index.url, "-r",
-                     write(tmp_path / "all.txt", app.peep_block() + dep.peep_block()))
+    first = venv.pip("install", "-i", index.url, dep.pin, env={"PEEP_HOOK": "off"})
     assert first.returncode == 0, str(first)
     req = write(tmp_path / "req.txt", app.peep_block() + excluded_block(dep))
     result = venv.pip("install", "-r", req, "-i", index.url)
-    assert refused(result), str(result)  # no hash for dep now: not "already satisfied"
-    assert f"# sha256: {dep.peep}" in result.output, str(result)
+    assert refused(result), str(result)
+    assert f"# sha256: {dep.peep}" in result.output, str(result)  # the block to add
+    assert not venv.installed("app")
 # -- direct references in the metadata of an unhashed archive ---------------------
 
 
