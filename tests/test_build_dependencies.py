@@ -257,29 +257,29 @@ def test_handoff_files_are_removed_after_the_build(venv, index, tmp_path, marker
 OLD_SETUPTOOLS = "41.6.0"  # fetches setup_requires with easy_install (42 and newer: pip)
 
 
-@pytest.mark.skipif(sys.version_info >= (3, 12),
-                    reason="setuptools 41 needs distutils, gone in Python 3.12")
-def test_setup_requires_fetched_by_old_setuptools_easy_install_is_refused(
-        venv, index, tmp_path, markers, wheelhouse):
-    # A peep-era environment: setuptools 41.6.0, pinned with hashes long ago.
-    (setuptools,) = wheelhouse.glob(f"setuptools-{OLD_SETUPTOOLS}-*.whl")
-    assert venv.pip("install", "--no-index", setuptools,
-                    env={"PEEP_HOOK": "off"}).returncode == 0
-    helper = setup_py_sdist("helperlib", "1.0", marker_dir=markers)
-    # Verified itself; its setup.cfg sends easy_install to an index of its choice.
-    app = setup_py_sdist("app", "1.0", marker_dir=markers, setup_requires=["helperlib"],
-                         setup_cfg=f"[easy_install]\nindex_url = {index.url}\n")
-    index.publish(app, helper)
-    req = tmp_path / "requirements.txt"
-    req.write_text(app.peep_block())
+# setuptools 41 needs distutils, gone in Python 3.12: the case exists up to 3.11.
+if sys.version_info < (3, 12):
+    def test_setup_requires_fetched_by_old_setuptools_easy_install_is_refused(
+            venv, index, tmp_path, markers, wheelhouse):
+        # A peep-era environment: setuptools 41.6.0, pinned with hashes long ago.
+        (setuptools,) = wheelhouse.glob(f"setuptools-{OLD_SETUPTOOLS}-*.whl")
+        assert venv.pip("install", "--no-index", setuptools,
+                        env={"PEEP_HOOK": "off"}).returncode == 0
+        helper = setup_py_sdist("helperlib", "1.0", marker_dir=markers)
+        # Verified itself; its setup.cfg sends easy_install to an index of its choice.
+        app = setup_py_sdist("app", "1.0", marker_dir=markers, setup_requires=["helperlib"],
+                             setup_cfg=f"[easy_install]\nindex_url = {index.url}\n")
+        index.publish(app, helper)
+        req = tmp_path / "requirements.txt"
+        req.write_text(app.peep_block())
 
-    # No build environment: pip < 23.1's default path for a setup.py project,
-    # and every pip's with --no-build-isolation. setup.py runs below pip.
-    result = venv.pip("install", "--no-build-isolation", "-r", req, "-i", index.url)
+        # No build environment: pip < 23.1's default path for a setup.py project,
+        # and every pip's with --no-build-isolation. setup.py runs below pip.
+        result = venv.pip("install", "--no-build-isolation", "-r", req, "-i", index.url)
 
-    assert (markers / "app-1.0").exists(), str(result)  # verified: it may run
-    assert not (markers / "helperlib-1.0").exists(), str(result)
-    assert result.returncode == 1, str(result)
-    assert ("setuptools 41.6.0 would fetch helperlib (setup_requires of the project being "
-            "built) with easy_install") in " ".join(result.output.split()), str(result)
-    assert not venv.installed("app")
+        assert (markers / "app-1.0").exists(), str(result)  # verified: it may run
+        assert not (markers / "helperlib-1.0").exists(), str(result)
+        assert result.returncode == 1, str(result)
+        assert ("setuptools 41.6.0 would fetch helperlib (setup_requires of the project being "
+                "built) with easy_install") in " ".join(result.output.split()), str(result)
+        assert not venv.installed("app")
