@@ -23,7 +23,7 @@ _COMES_FROM_LINE = re.compile(r"-[rc] (.+) \(line (\d+)\)$")
 _PYLOCK_NAME = re.compile(r"pylock(?:\.[^.]+)?\.toml")  # PEP 751's file names
 #: the pip command running (set by the hook as it starts): what a refusal spared
 _command = ["install"]
-_SDIST_SUFFIXES = (".tar.gz", ".tgz", ".tar.bz2", ".tbz", ".tar.xz", ".txz", ".tar", ".zip")
+SDIST_SUFFIXES = (".tar.gz", ".tgz", ".tar.bz2", ".tbz", ".tar.xz", ".txz", ".tar", ".zip")
 
 
 @dataclass(frozen=True)
@@ -249,7 +249,8 @@ def _mismatch(error: Any, origins: Mapping[str, Origin]) -> str:
     incomplete = getattr(error, "peep_hook_incomplete", False)
     link = getattr(req, "link", None)
     source = _source_of(link)
-    lines.append(f"    Hint: {_mismatch_hint(got, filename, incomplete, source)}")
+    block_files = getattr(error, "peep_hook_block_files", None) or []
+    lines.append(f"    Hint: {_mismatch_hint(got, filename, incomplete, source, block_files)}")
     return "\n".join(lines)
 
 
@@ -284,7 +285,9 @@ def _source_of(link: Any) -> str:
 
 
 def _mismatch_hint(got: str | None, filename: str | None, incomplete: bool = False,
-                   source: str = "the index served") -> str:
+                   source: str = "the index served", block_files: Sequence[str] = ()) -> str:
+    """``block_files``: the other files of this release the index publishes
+    the block's hashes for (described: "the cp311 wheel (<filename>)")."""
     if got == EMPTY_SHA256_HEX:
         return (
             "the archive is empty: the download was truncated or the server sent "
@@ -299,14 +302,28 @@ def _mismatch_hint(got: str | None, filename: str | None, incomplete: bool = Fal
     kind = _kind(filename) if filename else "a file"
     cache = (" If it came from pip's HTTP cache, `pip cache purge` removes it; "
              "the next run then downloads afresh." if "HTTP cache" in source else "")
+    if block_files:
+        advice = (
+            f"The block's hash is for {_and(block_files)}, going by the sha256 published "
+            f"beside it; this is Python {_this_python()}, and pip chose this file. "
+            "`peep-hook fill --all-files` hashes every file of the release (with "
+            "`--update`, it also replaces hashes that match no file of it). Do so only "
+            "once you know the files are genuine.")
+    else:
+        advice = (
+            "If the block's hashes are for another file of this release (the sdist, or a "
+            f"wheel for another Python or platform; this is Python {_this_python()}), "
+            "`peep-hook fill --all-files` hashes every file of it; if they are for another "
+            "version (stale after a version bump), `peep-hook fill --update` replaces them. "
+            "Do either only once you know the files are genuine.")
     return (
-        f"{source} {kind}.{cache} If the block's hashes are for another file of this "
-        "release (the sdist, or a wheel for another Python or platform; this is Python "
-        f"{_this_python()}), `peep-hook fill --all-files` hashes every file of it; if they "
-        "are for another version (stale after a version bump), `peep-hook fill --update` "
-        "replaces them. Do either only once you know the files are genuine. If nothing "
-        "changed on your side, the archive may have been tampered with: do not install it."
+        f"{source} {kind}. {advice}{cache} If nothing changed on your side, the archive "
+        "may have been tampered with: do not install it."
     )
+
+
+def _and(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _this_python() -> str:
@@ -498,7 +515,7 @@ def _archive_name(req: Any) -> str | None:
 def _kind(filename: str) -> str:
     if filename.endswith(".whl"):
         return "a wheel"
-    if filename.endswith(_SDIST_SUFFIXES):
+    if filename.endswith(SDIST_SUFFIXES):
         return "an sdist"
     return "a file"
 
@@ -509,7 +526,7 @@ def _version_from_filename(filename: str | None) -> str | None:
     if filename.endswith(".whl"):
         parts = filename.split("-")
         return parts[1] if len(parts) >= 5 else None
-    for suffix in _SDIST_SUFFIXES:
+    for suffix in SDIST_SUFFIXES:
         if filename.endswith(suffix):
             stem = filename[: -len(suffix)]
             return stem.rsplit("-", 1)[1] if "-" in stem else None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import sys
 import textwrap
 from pathlib import Path
 
@@ -61,6 +63,26 @@ def test_mismatch_from_a_local_file_names_the_file(venv: Venv, tmp_path):
     assert refused(result), str(result)
     assert "Hint: the file at " in result.output, str(result)
     assert "HTTP cache" not in result.output and "the index served" not in result.output
+
+
+def test_mismatch_names_the_file_of_the_release_the_block_is_for(
+        venv: Venv, index: Index, tmp_path):
+    """A file filled on another Python: the block holds the hash of a wheel this
+    Python cannot install, which the index lists (with its sha256) beside the
+    one pip chooses here. The hint names that wheel and points to fill."""
+    other = dataclasses.replace(wheel("app", "1.0", payload="BUILT_FOR = 'cp27'"),
+                                filename="app-1.0-cp27-cp27mu-manylinux1_x86_64.whl")
+    index.publish(other, wheel("app", "1.0"))
+    req = write(tmp_path / "req.txt", other.peep_block())
+    result = venv.pip("install", "-r", req, "-i", index.url)
+    assert refused(result), str(result)
+    assert ("The block's hash is for the cp27 wheel for manylinux1_x86_64 "
+            f"(app-1.0-cp27-cp27mu-manylinux1_x86_64.whl), going by the sha256 published "
+            f"beside it; this is Python {sys.version_info[0]}.{sys.version_info[1]}, and "
+            "pip chose this file.") in " ".join(result.output.split()), str(result)
+    assert "`peep-hook fill --all-files`" in result.output, str(result)
+    assert "Successfully installed" not in result.output
+    assert not [path for path in index.requested if path.endswith(other.filename)]
 
 
 if PIP >= (21, 3):  # editable installs of a pyproject-only tree (PEP 660) from pip 21.3

@@ -21,7 +21,7 @@ from pip._internal.utils.hashes import Hashes, MissingHashes
 
 from peep_hook import report, seeding
 from peep_hook.hashes import looks_incomplete, sha256_of_file
-from peep_hook.patches import collect_missing
+from peep_hook.patches import collect_missing, release_files
 from peep_hook.patches.common import (
     HookError,
     audit_event,
@@ -106,7 +106,7 @@ def guard_fetch(wrapped, instance, args, kwargs):
             known = _bundled_wheel_hashes().get(canonical_name(req.name), [])
         if known:
             allowed = {"sha256": known}
-    return _CheckedHashes(allowed or {"sha256": []}, req)
+    return _CheckedHashes(allowed or {"sha256": []}, req, getattr(instance, "finder", None))
 
 
 def _one_paragraph_if_uncaught() -> None:
@@ -306,9 +306,10 @@ class _CheckedHashes(Hashes):
     matched, and under warn reporting a failure instead of raising it. With no
     allowed hash at all it fails as missing, like pip's MissingHashes."""
 
-    def __init__(self, allowed: dict[str, list[str]], req: Any) -> None:
+    def __init__(self, allowed: dict[str, list[str]], req: Any, finder: Any = None) -> None:
         super().__init__(allowed)
         self._req = req
+        self._finder = finder  # only to name, in a mismatch's hint, the file the block is for
         self._failed = False
         self._path: str | None = None
         self._matched: str | None = None
@@ -350,6 +351,8 @@ class _CheckedHashes(Hashes):
         error.peep_hook_incomplete = bool(path) and looks_incomplete(path or "")
         self._failed = True  # never recorded as verified
         audit_event(verdict, self._req, sha256=got)
+        if verdict == "mismatch":  # decided: what follows only words the hint
+            error.peep_hook_block_files = self._block_files()
         if warn_mode():
             if verdict == "missing":
                 warn(block=report.block_for(error.req, error.gotten_hash))
@@ -365,6 +368,13 @@ class _CheckedHashes(Hashes):
                 return
             raise collect_missing.stop_at(error)
         raise error
+
+    def _block_files(self) -> list[str]:
+        try:
+            return release_files.block_files(self._finder, self._req, self)
+        except Exception:  # a hint must never change or hide the refusal
+            logger.debug("peep-hook could not name the file the block is for", exc_info=True)
+            return []
 
     def _origins(self) -> dict[str, str]:
         """Where each allowed hash came from, when no line this pip read gave
