@@ -25,11 +25,13 @@ from __future__ import annotations
 
 import ast
 import configparser
+import hashlib
 import json
 import os
 import re
 import sys
 import sysconfig
+import tarfile
 import zipfile
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable
@@ -50,6 +52,8 @@ class Archive:
     sha256: str
     #: a wheel built from a verified sdist at install: that sdist's path
     built_from: str | None = None
+    #: for such a wheel: how many of its modules were compared with the sdist's
+    compared: str = ""
 
 
 @dataclass
@@ -156,6 +160,53 @@ def _built_wheels(dist: Distribution, digests: set[str], archives: Archives,
             f"{where} (checked against RECORD only)"), []
 
 
+def _against_sdist(archive: Archive, members: dict[str, str]) -> list[tuple[str, str | None]]:
+    """Each module of the kept wheel whose path the verified sdist also holds
+    (at its top or under ``src/``) must have the sdist's bytes: for those,
+    evidence beyond the kept wheel. A build may generate or change modules;
+    only the ones it left as they are can be proven this way."""
+    assert archive.built_from is not None
+    sources = _sdist_sources(archive.built_from)
+    found: list[tuple[str, str | None]] = []
+    wheel_name, sdist_name = os.path.basename(archive.path), os.path.basename(archive.built_from)
+    modules = {full: m for full, m in members.items() if m.endswith(".py")}
+    compared = 0
+    with zipfile.ZipFile(archive.path) as zf:
+        for full, member in sorted(modules.items()):
+            path = next((p for p in (member, "src/" + member) if p in sources), None)
+            if path is None:
+                continue
+            compared += 1
+            if hashlib.sha256(zf.read(member)).hexdigest() != sources[path]:
+                found.append((f"{member} in the kept {wheel_name} differs from {path} in the "
+                              f"verified sdist {sdist_name} (the build changed it, or the "
+                              "kept wheel was altered)", full))
+    archive.compared = (f"{compared} of its {len(modules)} modules also compared with the "
+                        "sdist's own files")
+    return found
+
+
+def _sdist_sources(path: str) -> dict[str, str]:
+    """sha256 of each ``.py`` file of an sdist, by its path below the top directory."""
+    found = {}
+    try:
+        if path.endswith(".zip"):
+            with zipfile.ZipFile(path) as zf:
+                for name in zf.namelist():
+                    if name.endswith(".py"):
+                        found[name] = hashlib.sha256(zf.read(name)).hexdigest()
+        else:
+            with tarfile.open(path) as tf:
+                for info in tf:
+                    wanted = info.isfile() and info.name.endswith(".py")
+                    f = tf.extractfile(info) if wanted else None  # read, never extracted
+                    if f is not None:
+                        found[info.name] = hashlib.sha256(f.read()).hexdigest()
+    except (OSError, tarfile.TarError, zipfile.BadZipFile, EOFError):
+        return {}
+    return {name.split("/", 1)[1]: digest for name, digest in found.items() if "/" in name}
+
+
 def _holds(path: str, metadata_dir: str) -> bool:
     try:
         with zipfile.ZipFile(path) as zf:
@@ -174,7 +225,7 @@ def _set_basis(dist: Distribution, archive: Archive) -> None:
     dist.basis_reason = (
         f"built from the verified sdist {archive.built_from}: checked against the wheel "
         f"built from it at install, kept in {archive.path} (trusted as far as that "
-        "directory is protected: --deep does not rebuild the sdist)")
+        f"directory is protected: --deep does not rebuild the sdist); {archive.compared}")
 
 
 def _direct_url(dist: Distribution) -> object:
@@ -222,6 +273,8 @@ def _against(dist: Distribution, archive: Archive) -> list[tuple[str, str | None
                 found.append((f"{os.path.relpath(full, site)} {why} in {name}", full))
         entry_points = _entry_points(zf, f"{meta}/entry_points.txt")
     found += _record_rows(dist, archive, members, entry_points)
+    if archive.built_from is not None:
+        found += _against_sdist(archive, members)
     return found
 
 

@@ -392,7 +392,7 @@ def test_deep_names_a_distribution_whose_archive_is_unreachable(
 
 def test_deep_checks_a_distribution_built_from_its_sdist_against_the_wheel_kept_at_install(
         venv, index, tmp_path, wheelhouse, pip_version, hook_wheel):
-    source = sdist("alpha", "1.0", marker_dir=tmp_path, payload="VALUE = 1")
+    source = sdist("alpha", "1.0", marker_dir=tmp_path, payload="VALUE = 1", sources=True)
     index.publish(source)
     req = tmp_path / "requirements.txt"
     req.write_text(source.peep_block())
@@ -408,6 +408,7 @@ def test_deep_checks_a_distribution_built_from_its_sdist_against_the_wheel_kept_
     assert alpha["basis"] == "built-wheel"
     assert f"the verified sdist {archives / source.filename}" in alpha["basis_reason"]
     assert str(kept) in alpha["basis_reason"] and "does not rebuild" in alpha["basis_reason"]
+    assert "1 of its 1 modules also compared with the sdist" in alpha["basis_reason"]
 
     # Without the kept wheel: named, non-zero.
     elsewhere = peep_verify(venv, *deep[:-1], tmp_path / "archives", cwd=tmp_path)
@@ -423,6 +424,18 @@ def test_deep_checks_a_distribution_built_from_its_sdist_against_the_wheel_kept_
     assert tampered_run.returncode == 1, str(tampered_run)
     assert str(site / "alpha" / "__init__.py") in {
         p["path"] for p in kinds(tampered_run)["archive-mismatch"]}
+
+    # The kept wheel altered to match: the sdist's own copy of the module still differs.
+    with zipfile.ZipFile(kept) as zf:
+        members = {i.filename: zf.read(i) for i in zf.infolist()}
+    members["alpha/__init__.py"] = (site / "alpha" / "__init__.py").read_bytes()
+    with zipfile.ZipFile(kept, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    both = peep_verify(venv, *deep, cwd=tmp_path)
+    assert both.returncode == 1, str(both)
+    [problem] = kinds(both)["archive-mismatch"]
+    assert "differs from alpha/__init__.py in the verified sdist" in problem["message"]
 
 
 # -- in-process, on a site-packages built by hand -----------------------------------
