@@ -419,6 +419,8 @@ def test_deep_checks_a_distribution_built_from_its_sdist_against_the_wheel_kept_
     site = venv.site_packages
     rewrite(site, "alpha-1.0.dist-info", "alpha/__init__.py",
             (site / "alpha" / "__init__.py").read_bytes() + b"import os  # injected\n")
+    py_compile.compile(str(site / "alpha" / "__init__.py"), cfile=str(site / "alpha" / CACHED),
+                       doraise=True)
     assert peep_verify(venv, "-r", req, cwd=tmp_path).returncode == 0  # plain: fooled
     tampered_run = peep_verify(venv, *deep, cwd=tmp_path)
     assert tampered_run.returncode == 1, str(tampered_run)
