@@ -17,6 +17,12 @@ finds a wheel among those archives holding its ``.dist-info``, then:
   but import and call the entry point (the template differs between pips, so
   its statements are compared, not its bytes).
 
+A distribution built from a verified sdist is checked the same way against
+the wheel pip built from it at install, kept outside site-packages under the
+sdist's sha256 (:func:`peep_hook.installed.keep_built_wheel`); that wheel's
+modules the sdist also holds must have the sdist's bytes. The rest of it is
+trusted as far as the directory it is kept in: nothing is rebuilt.
+
 A distribution without such an archive is named with the reason and makes
 the result non-zero. Standard library only, like plain ``verify``.
 """
