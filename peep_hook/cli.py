@@ -141,7 +141,7 @@ def _verify(args: argparse.Namespace) -> int:
         return 2
     result = verify.verify(args.requirements or (), args.constraints or (),
                            site_dirs=args.path or None, allow_extra=args.allow_extra,
-                           archives=args.archives)
+                           archives=args.archives, built_wheels=args.built_wheels)
     if args.json:
         print(json.dumps(result.as_dict(), indent=2, sort_keys=True))
     else:
@@ -328,6 +328,10 @@ def _parser() -> argparse.ArgumentParser:
                             "--archives)")
     verify_cmd.add_argument("--archives", metavar="DIR",
                             help="with --deep: the directory holding those archives")
+    verify_cmd.add_argument("--built-wheels", metavar="DIR",
+                            help="with --deep: where the wheels built from verified sdists "
+                            "at install are kept (default: $PEEP_HOOK_BUILT_WHEELS, else "
+                            "peep-hook's directory in the user's cache)")
     verify_cmd.add_argument("--json", action="store_true", help="print JSON")
     verify_cmd.set_defaults(run=_verify)
 

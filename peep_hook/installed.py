@@ -12,10 +12,14 @@ in this run); otherwise pip reinstalls it from the archive it verifies now
 from __future__ import annotations
 
 import base64
+import contextlib
 import csv
 import hashlib
 import json
 import os
+import shutil
+import sys
+import tempfile
 import zipfile
 from typing import Iterable
 
@@ -23,6 +27,8 @@ from peep_hook import bytecode
 from peep_hook.pins import canonical_name
 
 RECORD_NAME = "PEEP_HOOK.json"
+#: where the wheels built from verified sdists are kept, instead of the default
+BUILT_WHEELS_ENV = "PEEP_HOOK_BUILT_WHEELS"
 
 
 def write_record(name: str, wheel_path: str, lib_dirs: Iterable[str], sha256: str) -> str | None:
@@ -135,3 +141,44 @@ def _normal_version(version: str) -> str:
     # Enough of PEP 440 normalisation for directory names: case, a leading
     # "v", and "-"/"_" separators (an unusual spelling only costs a reinstall).
     return version.strip().lower().lstrip("v").replace("-", ".").replace("_", ".")
+
+
+# -- wheels built from verified sdists --------------------------------------------
+#
+# No archive holds the files of a distribution built from an sdist, so the
+# wheel pip built from it at install is kept outside site-packages, under the
+# verified sdist's sha256: ``<dir>/<sdist sha256>/<wheel file>``. ``verify
+# --deep`` compares the installed files with it, finding it by the sha256 the
+# requirements files give, never by anything in site-packages.
+
+
+def built_wheels_dir() -> str:
+    """``$PEEP_HOOK_BUILT_WHEELS``, else peep-hook's directory in the user's cache."""
+    configured = os.environ.get(BUILT_WHEELS_ENV)
+    if configured:
+        return os.path.abspath(os.path.expanduser(configured))
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA") or os.path.expanduser("~")
+    elif sys.platform == "darwin":
+        base = os.path.expanduser("~/Library/Caches")
+    else:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+    return os.path.join(base, "peep-hook", "built-wheels")
+
+
+def keep_built_wheel(wheel_path: str, sdist_sha256: str) -> str:
+    """Copy the wheel built from the sdist with ``sdist_sha256``; return where it is.
+    Written under a temporary name and renamed: a reader never sees half a wheel."""
+    directory = os.path.join(built_wheels_dir(), sdist_sha256)
+    os.makedirs(directory, exist_ok=True)
+    target = os.path.join(directory, os.path.basename(wheel_path))
+    fd, temporary = tempfile.mkstemp(dir=directory, suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out, open(wheel_path, "rb") as source:
+            shutil.copyfileobj(source, out)
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    return target

@@ -47,7 +47,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
-from peep_hook import bytecode, lint
+from peep_hook import bytecode, installed, lint
 from peep_hook.hashes import _CHUNK
 from peep_hook.installed import RECORD_NAME
 from peep_hook.reqfile import FileHashes, LogicalLine
@@ -116,7 +116,9 @@ class Distribution:
     extra: bool = False
     files: int = 0
     bytes: int = 0
-    basis: str = "record"  # what its files were checked against: "record" or "archive"
+    #: what its files were checked against: "record", "archive", or "built-wheel"
+    #: (the wheel built at install from its verified sdist, kept outside site-packages)
+    basis: str = "record"
     basis_reason: str | None = None  # --deep: why not against an archive
 
     @property
@@ -183,8 +185,9 @@ def default_site_dirs() -> list[str]:
 
 def verify(requirements: Sequence[str] = (), constraints: Sequence[str] = (), *,
            site_dirs: Sequence[str] | None = None, allow_extra: bool = False,
-           archives: str | None = None) -> Result:
-    """With ``archives`` (a directory), ``--deep``: see :mod:`peep_hook.verify_deep`."""
+           archives: str | None = None, built_wheels: str | None = None) -> Result:
+    """With ``archives`` (a directory), ``--deep``: see :mod:`peep_hook.verify_deep`;
+    ``built_wheels``: where the wheels built from verified sdists are kept."""
     started = time.perf_counter()
     dirs = _unique_dirs(default_site_dirs() if site_dirs is None else site_dirs)
     files = [*requirements, *constraints]
@@ -196,7 +199,7 @@ def verify(requirements: Sequence[str] = (), constraints: Sequence[str] = (), *,
         _check_installed_files(site, dists, result, trust_record=archives is None)
     _check_records(result, named, unnamed, bool(files))
     if archives is not None:
-        _deep(result, named, unnamed, archives)
+        _deep(result, named, unnamed, archives, built_wheels)
     result.seconds = time.perf_counter() - started
     result.problems.sort(key=lambda p: KINDS.index(p.kind))
     return result
@@ -730,15 +733,18 @@ def _check_named(dist: Distribution, entry: Named, result: Result) -> None:
 
 
 def _deep(result: Result, named: dict[str, Named],
-          unnamed: list[tuple[str, set[str], bool]], directory: str) -> None:
+          unnamed: list[tuple[str, set[str], bool]], directory: str,
+          built_wheels: str | None = None) -> None:
     from peep_hook import verify_deep
 
     unnamed_hexes = {h for _, hexes, _ in unnamed for h in hexes}
     wanted = unnamed_hexes | {h for entry in named.values() for h in entry.hexes}
-    verify_deep.check(result, named, unnamed_hexes, verify_deep.find_archives(directory, wanted))
+    verify_deep.check(result, named, unnamed_hexes, verify_deep.find_archives(directory, wanted),
+                      built_wheels or installed.built_wheels_dir())
     # The peep-hook record is no evidence here: a distribution its archive
     # vouches for needs none (one it has must name that archive: verify_deep).
-    vouched = {(d.name, d.version) for d in result.distributions if d.basis == "archive"}
+    vouched = {(d.name, d.version) for d in result.distributions
+               if d.basis in ("archive", "built-wheel")}
     result.problems = [p for p in result.problems
                        if p.kind not in ("no-record", "hash-not-in-files", "bad-record")
                        or (p.distribution, p.version) not in vouched]
@@ -765,8 +771,12 @@ def format_text(result: Result) -> str:
                                          or "none (records and installed files only)"))
     if result.archives is not None:
         on_archives = sum(d.basis == "archive" for d in result.distributions)
+        built = [d for d in result.distributions if d.basis == "built-wheel"]
         lines.append(f"  deep:            {on_archives} of {len(result.distributions)} "
-                     f"distributions checked against archives in {result.archives}")
+                     f"distributions checked against archives in {result.archives}"
+                     + (f", {len(built)} against the wheel built from their verified sdist"
+                        if built else ""))
+        lines += [f"  built from sdist: {d.label()}: {d.basis_reason}" for d in built]
     lines.append(f"  checked:         {len(result.distributions)} distributions, "
                  f"{result.files_hashed:,} files, {result.bytes_hashed / 1e6:,.1f} MB, "
                  f"{result.bytecode_checked:,} .pyc compiled in {result.seconds:.2f} s")

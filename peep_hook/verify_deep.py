@@ -17,6 +17,12 @@ finds a wheel among those archives holding its ``.dist-info``, then:
   but import and call the entry point (the template differs between pips, so
   its statements are compared, not its bytes).
 
+A distribution built from a verified sdist is checked the same way against
+the wheel pip built from it at install, kept outside site-packages under the
+sdist's sha256 (:func:`peep_hook.installed.keep_built_wheel`); that wheel's
+modules the sdist also holds must have the sdist's bytes. The rest of it is
+trusted as far as the directory it is kept in: nothing is rebuilt.
+
 A distribution without such an archive is named with the reason and makes
 the result non-zero. Standard library only, like plain ``verify``.
 """
@@ -25,13 +31,15 @@ from __future__ import annotations
 
 import ast
 import configparser
+import hashlib
 import json
 import os
 import re
 import sys
 import sysconfig
+import tarfile
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable
 
 from peep_hook import bytecode
@@ -48,12 +56,17 @@ _ARCHIVE_SUFFIXES = (".whl", ".tar.gz", ".zip", ".tar.bz2", ".tgz", ".tar.xz", "
 class Archive:
     path: str
     sha256: str
+    #: a wheel built from a verified sdist at install: that sdist's path
+    built_from: str | None = None
+    #: for such a wheel: how many of its modules were compared with the sdist's
+    compared: str = ""
 
 
 @dataclass
 class Archives:
     wheels: dict[str, list[Archive]]  # .dist-info name -> wheels holding it
     sdists: set[str]  # sha256 of the other archives the files give a hash for
+    sdist_paths: dict[str, str] = field(default_factory=dict)  # their sha256 -> path
 
 
 def find_archives(directory: str, wanted: set[str]) -> Archives:
@@ -69,6 +82,7 @@ def find_archives(directory: str, wanted: set[str]) -> Archives:
             continue
         if not entry.endswith(".whl"):
             found.sdists.add(digest)
+            found.sdist_paths.setdefault(digest, path)
             continue
         try:
             with zipfile.ZipFile(path) as zf:
@@ -82,11 +96,11 @@ def find_archives(directory: str, wanted: set[str]) -> Archives:
 
 
 def check(result: Result, named: dict[str, Named], unnamed_hexes: set[str],
-          archives: Archives) -> None:
+          archives: Archives, built_wheels: str | None = None) -> None:
     for dist in result.distributions:
         entry = named.get(dist.key)
         hexes = (entry.hexes if entry is not None else set()) | unnamed_hexes
-        reason, candidates = _candidates(dist, entry, hexes, archives)
+        reason, candidates = _candidates(dist, entry, hexes, archives, built_wheels)
         if reason is not None:
             dist.basis_reason = reason
             result.add("no-archive", f"{dist.label()} was not checked against an archive: "
@@ -94,19 +108,20 @@ def check(result: Result, named: dict[str, Named], unnamed_hexes: set[str],
             continue
         outcomes = [_against(dist, archive) for archive in candidates]
         # Several wheels of one release may hold the same .dist-info: one must match.
-        best = next((o for o in outcomes if not o), None)
+        best = next((a for a, o in zip(candidates, outcomes) if not o), None)
         if best is not None:
-            dist.basis = "archive"
+            _set_basis(dist, best)
             continue
         hinted = next((o for a, o in zip(candidates, outcomes) if a.sha256 == dist.record),
                       outcomes[0])
-        dist.basis = "archive"
+        _set_basis(dist, candidates[0])
         for message, path in hinted:
             result.add("archive-mismatch", f"{dist.label()}: {message}", dist, path)
 
 
 def _candidates(dist: Distribution, entry: Named | None, hexes: set[str],
-                archives: Archives) -> tuple[str | None, list[Archive]]:
+                archives: Archives, built_wheels: str | None = None,
+                ) -> tuple[str | None, list[Archive]]:
     """(why it cannot be checked, or None; the wheels to check it against)."""
     if not dist.metadata_dir.endswith(".dist-info"):
         return "installed by setup.py or as editable: no archive holds its files", []
@@ -120,10 +135,103 @@ def _candidates(dist: Distribution, entry: Named | None, hexes: set[str],
     if wheels:
         return None, wheels
     if hexes & archives.sdists:
-        return ("built from an sdist: --deep has no archive holding its installed files "
-                "(checked against RECORD only)"), []
+        return _built_wheels(dist, hexes & archives.sdists, archives, built_wheels)
     return (f"no archive in the --archives directory holds {dist.metadata_dir} with a "
             "sha256 the files give (archive unreachable)"), []
+
+
+# -- built from a verified sdist ------------------------------------------------------
+
+
+def _built_wheels(dist: Distribution, digests: set[str], archives: Archives,
+                  directory: str | None) -> tuple[str | None, list[Archive]]:
+    """The wheels kept at install (:func:`peep_hook.installed.keep_built_wheel`)
+    as built from these verified sdists, found by the sdists' sha256 alone."""
+    found = []
+    if directory is not None:
+        for digest in sorted(digests):
+            folder = os.path.join(directory, digest)
+            try:
+                names = sorted(os.listdir(folder))
+            except OSError:
+                continue
+            for name in names:
+                path = os.path.join(folder, name)
+                if name.endswith(".whl") and _holds(path, dist.metadata_dir):
+                    found.append(Archive(path, digest, archives.sdist_paths[digest]))
+    if found:
+        return None, found
+    where = directory if directory is not None else "no directory of built wheels"
+    return (f"built from an sdist, and no wheel built from it at install is kept in "
+            f"{where} (checked against RECORD only)"), []
+
+
+def _against_sdist(archive: Archive, members: dict[str, str]) -> list[tuple[str, str | None]]:
+    """Each module of the kept wheel whose path the verified sdist also holds
+    (at its top or under ``src/``) must have the sdist's bytes: for those,
+    evidence beyond the kept wheel. A build may generate or change modules;
+    only the ones it left as they are can be proven this way."""
+    assert archive.built_from is not None
+    sources = _sdist_sources(archive.built_from)
+    found: list[tuple[str, str | None]] = []
+    wheel_name, sdist_name = os.path.basename(archive.path), os.path.basename(archive.built_from)
+    modules = {full: m for full, m in members.items() if m.endswith(".py")}
+    compared = 0
+    with zipfile.ZipFile(archive.path) as zf:
+        for full, member in sorted(modules.items()):
+            path = next((p for p in (member, "src/" + member) if p in sources), None)
+            if path is None:
+                continue
+            compared += 1
+            if hashlib.sha256(zf.read(member)).hexdigest() != sources[path]:
+                found.append((f"{member} in the kept {wheel_name} differs from {path} in the "
+                              f"verified sdist {sdist_name} (the build changed it, or the "
+                              "kept wheel was altered)", full))
+    archive.compared = (f"{compared} of its {len(modules)} modules also compared with the "
+                        "sdist's own files")
+    return found
+
+
+def _sdist_sources(path: str) -> dict[str, str]:
+    """sha256 of each ``.py`` file of an sdist, by its path below the top directory."""
+    found = {}
+    try:
+        if path.endswith(".zip"):
+            with zipfile.ZipFile(path) as zf:
+                for name in zf.namelist():
+                    if name.endswith(".py"):
+                        found[name] = hashlib.sha256(zf.read(name)).hexdigest()
+        else:
+            with tarfile.open(path) as tf:
+                for info in tf:
+                    wanted = info.isfile() and info.name.endswith(".py")
+                    f = tf.extractfile(info) if wanted else None  # read, never extracted
+                    if f is not None:
+                        found[info.name] = hashlib.sha256(f.read()).hexdigest()
+    except (OSError, tarfile.TarError, zipfile.BadZipFile, EOFError):
+        return {}
+    return {name.split("/", 1)[1]: digest for name, digest in found.items() if "/" in name}
+
+
+def _holds(path: str, metadata_dir: str) -> bool:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return any(n.startswith(metadata_dir + "/") for n in zf.namelist())
+    except (OSError, zipfile.BadZipFile):
+        return False
+
+
+def _set_basis(dist: Distribution, archive: Archive) -> None:
+    if archive.built_from is None:
+        dist.basis = "archive"
+        return
+    # Honest about what this proves: the sdist's hash is verified; that the
+    # wheel is what it built rests on the directory the wheel is kept in.
+    dist.basis = "built-wheel"
+    dist.basis_reason = (
+        f"built from the verified sdist {archive.built_from}: checked against the wheel "
+        f"built from it at install, kept in {archive.path} (trusted as far as that "
+        f"directory is protected: --deep does not rebuild the sdist); {archive.compared}")
 
 
 def _direct_url(dist: Distribution) -> object:
@@ -171,6 +279,8 @@ def _against(dist: Distribution, archive: Archive) -> list[tuple[str, str | None
                 found.append((f"{os.path.relpath(full, site)} {why} in {name}", full))
         entry_points = _entry_points(zf, f"{meta}/entry_points.txt")
     found += _record_rows(dist, archive, members, entry_points)
+    if archive.built_from is not None:
+        found += _against_sdist(archive, members)
     return found
 
 

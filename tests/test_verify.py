@@ -390,6 +390,56 @@ def test_deep_names_a_distribution_whose_archive_is_unreachable(
     assert "archive unreachable" in dists["beta"]["basis_reason"]
 
 
+def test_deep_checks_a_distribution_built_from_its_sdist_against_the_wheel_kept_at_install(
+        venv, index, tmp_path, wheelhouse, pip_version, hook_wheel):
+    source = sdist("alpha", "1.0", marker_dir=tmp_path, payload="VALUE = 1", sources=True)
+    index.publish(source)
+    req = tmp_path / "requirements.txt"
+    req.write_text(source.peep_block())
+    built = tmp_path / "built-wheels"
+    install(venv, index, req, PEEP_HOOK_BUILT_WHEELS=str(built))
+    archives, tooling = deep_files(tmp_path, wheelhouse, pip_version, hook_wheel, source)
+    deep = ("--deep", "--archives", archives, "-r", tooling, "--json", "--built-wheels", built)
+
+    result = peep_verify(venv, *deep, cwd=tmp_path)
+    assert result.returncode == 0, str(result)
+    [alpha] = [d for d in json.loads(result.stdout)["distributions"] if d["name"] == "alpha"]
+    kept = built / source.sha256 / "alpha-1.0-py3-none-any.whl"
+    assert alpha["basis"] == "built-wheel"
+    assert f"the verified sdist {archives / source.filename}" in alpha["basis_reason"]
+    assert str(kept) in alpha["basis_reason"] and "does not rebuild" in alpha["basis_reason"]
+    assert "1 of its 1 modules also compared with the sdist" in alpha["basis_reason"]
+
+    # Without the kept wheel: named, non-zero.
+    elsewhere = peep_verify(venv, *deep[:-1], tmp_path / "archives", cwd=tmp_path)
+    assert elsewhere.returncode == 1, str(elsewhere)
+    [problem] = kinds(elsewhere)["no-archive"]
+    assert problem["distribution"] == "alpha" and "no wheel built from it" in problem["message"]
+
+    site = venv.site_packages
+    rewrite(site, "alpha-1.0.dist-info", "alpha/__init__.py",
+            (site / "alpha" / "__init__.py").read_bytes() + b"import os  # injected\n")
+    py_compile.compile(str(site / "alpha" / "__init__.py"), cfile=str(site / "alpha" / CACHED),
+                       doraise=True)
+    assert peep_verify(venv, "-r", req, cwd=tmp_path).returncode == 0  # plain: fooled
+    tampered_run = peep_verify(venv, *deep, cwd=tmp_path)
+    assert tampered_run.returncode == 1, str(tampered_run)
+    assert str(site / "alpha" / "__init__.py") in {
+        p["path"] for p in kinds(tampered_run)["archive-mismatch"]}
+
+    # The kept wheel altered to match: the sdist's own copy of the module still differs.
+    with zipfile.ZipFile(kept) as zf:
+        members = {i.filename: zf.read(i) for i in zf.infolist()}
+    members["alpha/__init__.py"] = (site / "alpha" / "__init__.py").read_bytes()
+    with zipfile.ZipFile(kept, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    both = peep_verify(venv, *deep, cwd=tmp_path)
+    assert both.returncode == 1, str(both)
+    [problem] = kinds(both)["archive-mismatch"]
+    assert "differs from alpha/__init__.py in the verified sdist" in problem["message"]
+
+
 # -- in-process, on a site-packages built by hand -----------------------------------
 
 

@@ -37,6 +37,8 @@ class State:
         self.handoff: str | None = None
         #: project name -> sha256 of the archive verified for it in this run
         self.verified: dict[str, str] = {}
+        #: project name -> the file of that archive, where pip hashed it
+        self.verified_paths: dict[str, str] = {}
         self.policy = policy.Policy(policy.STRICT, "default")
         self.bundled: dict[str, list[str]] | None = None
         #: local directories the user named in this command (realpaths)

@@ -322,6 +322,7 @@ class _CheckedHashes(Hashes):
         digest = self._matched or sha256_of_file(path)  # only for a non-sha256 --hash
         if self._req.name:
             state.verified[canonical_name(self._req.name)] = digest
+            state.verified_paths[canonical_name(self._req.name)] = path
         audit_event("verified", self._req, sha256=digest)
 
     def check_against_chunks(self, chunks: Iterable[bytes]) -> None:

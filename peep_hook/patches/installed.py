@@ -44,6 +44,7 @@ from pip._internal.utils.misc import redact_auth_from_url
 from pip._vendor.packaging.version import InvalidVersion, Version
 
 from peep_hook import installed, report
+from peep_hook.hashes import sha256_of_file
 from peep_hook.patches.common import logger, refuse, signature, state
 from peep_hook.pins import canonical_name
 
@@ -70,7 +71,25 @@ def record_verified_archive(wrapped, instance, args, kwargs):
     digest = state.verified.get(canonical_name(name))
     if digest is not None:
         installed.write_record(name, wheel_path, (scheme.purelib, scheme.platlib), digest)
+        _keep_if_built(canonical_name(name), wheel_path, digest)
     return result
+
+
+def _keep_if_built(name: str, wheel_path: str, digest: str) -> None:
+    """A wheel pip built from the verified sdist: keep it for ``verify --deep``
+    (:func:`peep_hook.installed.keep_built_wheel`). A wheel pip downloaded is
+    the verified archive itself: nothing to keep (and not hashed again)."""
+    if state.verified_paths.get(name, "").endswith(".whl"):
+        return
+    if sha256_of_file(wheel_path) == digest:
+        return  # the verified archive, hashed without its path (pip's chunks)
+    try:
+        installed.keep_built_wheel(wheel_path, digest)
+    except OSError as exc:
+        # The install itself is sound; only --deep will lack this wheel (and say so).
+        logger.warning("peep-hook: cannot keep the wheel built from %s's verified sdist "
+                       "in %s (%s): verify --deep cannot check it against that sdist",
+                       name, installed.built_wheels_dir(), exc.strerror or exc)
 
 
 # -- the decision --------------------------------------------------------------

@@ -96,8 +96,10 @@ def sdist(
     build_requires: Sequence[str] = (),
     payload: str = "",
     backend: str | None = None,
+    sources: bool = False,
 ) -> Archive:
     """An sdist whose in-tree backend writes ``marker_dir/<name>-<version>`` when imported.
+    With ``sources``, it also holds the modules of the wheel it builds, as a real one would.
 
     With ``backend``, the sdist instead names that build backend (a module
     from one of ``build_requires``, such as :func:`backend_wheel`) and has no
@@ -137,10 +139,13 @@ def sdist(
         backend-path = ["."]
         """
     )
+    with zipfile.ZipFile(io.BytesIO(built.data)) as zf:
+        modules = {m: zf.read(m).decode() for m in zf.namelist() if m.endswith(".py")}
     return _sdist_files(name, version, {
         "pyproject.toml": pyproject,
         "backend.py": backend_code,
         "PKG-INFO": _pkg_info(name, version, requires),
+        **(modules if sources else {}),
     })
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Sequence
@@ -16,12 +18,19 @@ _DROPPED_PREFIXES = ("PIP_", "PEEP_HOOK")
 _DROPPED = {"PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "VIRTUAL_ENV", "PYTHONNOUSERSITE"}
 
 
+@functools.lru_cache(maxsize=None)
+def _built_wheels() -> str:
+    return tempfile.mkdtemp(prefix="peep-hook-built-wheels-")
+
+
 def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     env = {
         k: v for k, v in os.environ.items()
         if not k.startswith(_DROPPED_PREFIXES) and k not in _DROPPED
     }
     env.update(
+        # Wheels built from sdists are kept here, not in this machine's user cache.
+        PEEP_HOOK_BUILT_WHEELS=_built_wheels(),
         PIP_CONFIG_FILE=os.devnull,
         PIP_DISABLE_PIP_VERSION_CHECK="1",
         PIP_NO_INPUT="1",
