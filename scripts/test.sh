@@ -60,12 +60,15 @@ fi
 #   interpreter's own (ensurepip's, virtualenv's); fill uses pip's finder and
 #   session, so its tests run there;
 # - the tests of the holes an attacker's review found (tests/test_attacks.py,
-#   test_arming.py, test_messages.py) on the two middle pips and on every other
-#   Python with the newest pip it supports, two environments at a time; on 3.8
+#   test_arming.py, test_messages.py), of a pip run below a protected pip
+#   (test_nested_pip.py) and of everyday workflows (test_workflows.py) on the
+#   two middle pips and on every other Python with the newest pip it
+#   supports, two environments at a time; on 3.8
 #   and 3.9 also the distributions' patched ensurepip under the global hook;
 # - the slow cases.
 # `-m full` runs everything everywhere.
-CORE="tests/test_attacks.py tests/test_arming.py tests/test_messages.py"
+CORE="tests/test_attacks.py tests/test_arming.py tests/test_messages.py
+    tests/test_nested_pip.py tests/test_workflows.py"
 PIP_INDEPENDENT="tests/test_reqfile.py tests/test_reqfile_properties.py tests/test_hashes.py
     tests/test_lint.py tests/test_port.py tests/test_verify.py
     tests/test_units.py tests/test_global.py tests/test_bootstrap_steps.py"
