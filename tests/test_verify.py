@@ -23,13 +23,14 @@ from pathlib import Path
 from peep_hook import installed
 from peep_hook.cli import main
 from tests._support.archives import Archive, sdist, tampered, wheel
+from tests._support.index import Index
 from tests._support.venvs import Result, Venv, run
 
 
-def peep_verify(venv: Venv, *args: str | Path, cwd: Path) -> Result:
+def peep_verify(venv: Venv, *args: str | Path, cwd: Path, **env: str) -> Result:
     # The console script, from a directory without a peep_hook of its own:
     # the venv's installed copy runs, as on a deployed machine.
-    return run([venv.bin / "peep-hook", "verify", *args], cwd=cwd)
+    return run([venv.bin / "peep-hook", "verify", *args], cwd=cwd, env=env or None)
 
 
 def kinds(result: Result) -> dict[str, list[dict]]:
@@ -296,6 +297,7 @@ def deep_files(tmp_path: Path, wheelhouse: Path, pip_version: str, hook_wheel: P
     """A directory holding ``archives`` and the wheels the venv's own pip, wrapt
     and peep-hook came from, and a file giving all their hashes."""
     directory = tmp_path / "archives"
+    directory.mkdir(exist_ok=True)
     lines = [a.peep_block() for a in archives]
     for archive in archives:
         archive.write(directory)
@@ -388,6 +390,67 @@ def test_deep_names_a_distribution_whose_archive_is_unreachable(
     dists = {d["name"]: d for d in json.loads(result.stdout)["distributions"]}
     assert (dists["beta"]["basis"], dists["alpha"]["basis"]) == ("record", "archive")
     assert "archive unreachable" in dists["beta"]["basis_reason"]
+
+
+def pip_config(tmp_path: Path, index_url: str, find_links: Path,
+               cache: str = "cache") -> dict[str, str]:
+    """pip's configuration naming the index (and find-links for pip, wrapt and
+    peep-hook), with a cache of its own: the only way verify learns of them."""
+    config = tmp_path / "pip.conf"
+    config.write_text(f"[global]\nindex-url = {index_url}\nfind-links = {find_links}\n")
+    return {"PIP_CONFIG_FILE": str(config), "PIP_CACHE_DIR": str(tmp_path / cache)}
+
+
+def test_deep_gets_the_archives_from_pip_s_configured_index(
+        venv, index, tmp_path, wheelhouse, pip_version, hook_wheel):
+    alpha, beta, req = two_wheels(index, tmp_path)
+    install(venv, index, req)
+    tooling_dir, tooling = deep_files(tmp_path, wheelhouse, pip_version, hook_wheel)
+    env = pip_config(tmp_path, index.url, tooling_dir)
+    deep = ("--deep", "-r", req, "-r", tooling, "--json")
+
+    clean = peep_verify(venv, *deep, cwd=tmp_path, **env)
+    assert clean.returncode == 0, str(clean)
+    report = json.loads(clean.stdout)
+    assert {d["name"]: d["basis"] for d in report["distributions"]} == {
+        "alpha": "archive", "beta": "archive", "pip": "archive", "wrapt": "archive",
+        "peep_hook": "archive"}
+    assert index.url in report["archives"]
+    assert any(p.endswith(alpha.filename) for p in index.requested)
+
+    site = venv.site_packages
+    rewrite(site, "alpha-1.0.dist-info", "alpha/__init__.py",
+            (site / "alpha" / "__init__.py").read_bytes() + b"import os  # injected\n")
+    assert peep_verify(venv, "-r", req, cwd=tmp_path).returncode == 0  # plain: fooled
+    tampered = peep_verify(venv, *deep, cwd=tmp_path, **env)
+    assert tampered.returncode == 1, str(tampered)
+    assert [p["path"] for p in kinds(tampered)["archive-mismatch"]] == [
+        str(site / "alpha" / "__init__.py")]
+
+
+def test_deep_names_a_distribution_the_configured_index_cannot_give(
+        venv, index, tmp_path, wheelhouse, pip_version, hook_wheel):
+    alpha, beta, req = two_wheels(index, tmp_path)
+    install(venv, index, req)
+    tooling_dir, tooling = deep_files(tmp_path, wheelhouse, pip_version, hook_wheel)
+    deep = ("--deep", "-r", req, "-r", tooling, "--json")
+    other = Index(tmp_path / "other")  # up, but serves only beta: no alpha
+    try:
+        other.publish(beta)
+        lacking = peep_verify(venv, *deep, cwd=tmp_path,
+                              **pip_config(tmp_path, other.url, tooling_dir))
+    finally:
+        other.close()
+    index.close()  # down, and an empty cache
+    down = peep_verify(venv, *deep, cwd=tmp_path,
+                       **pip_config(tmp_path, index.url, tooling_dir, cache="empty-cache"))
+
+    assert lacking.returncode == 1, str(lacking)
+    [problem] = kinds(lacking)["no-archive"]
+    assert problem["distribution"] == "alpha" and "archive unreachable" in problem["message"]
+    assert down.returncode == 1, str(down)
+    assert sorted(p["distribution"] for p in kinds(down)["no-archive"]) == ["alpha", "beta"]
+    assert set(kinds(down)) == {"no-archive"}
 
 
 # -- in-process, on a site-packages built by hand -----------------------------------
