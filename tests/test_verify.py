@@ -613,6 +613,24 @@ def test_deep_names_what_it_cannot_check_against_an_archive(tmp_path):
     assert reasons["beta"][1] == "the files give no sha256 for it"
     assert sorted(p["distribution"] for p in report["problems"]
                   if p["kind"] == "no-archive") == ["alpha", "beta"]
+def test_verify_imports_pip_only_to_fetch_archives_for_deep(tmp_path):
+    # verify is a command without pip; only --deep without --archives asks pip.
+    alpha = wheel("alpha", "1.0")
+    unpack(alpha, tmp_path / "site")
+    req = tmp_path / "requirements.txt"
+    req.write_text(alpha.peep_block())
+    code = ("import contextlib, io, sys\n"
+            "from peep_hook.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            f"    main(['verify', '--path', {str(tmp_path / 'site')!r}])\n"
+            f"    main(['verify', '--deep', '--archives', {str(tmp_path)!r}, '--path', "
+            f"{str(tmp_path / 'site')!r}, '-r', {str(req)!r}])\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'pip', 'wrapt'}))\n")
+    result = run([sys.executable, "-c", code], cwd=tmp_path,
+                 env={"PYTHONPATH": str(Path(installed.__file__).parents[1])})
+    assert result.stdout.strip() == "[]", str(result)
+
+
 def test_two_files_that_pin_different_versions_of_one_project_are_reported(tmp_path):
     old, new = wheel("click", "8.0"), wheel("click", "8.1")
     unpack(new, tmp_path / "site")
