@@ -395,9 +395,11 @@ def test_deep_names_a_distribution_whose_archive_is_unreachable(
 def pip_config(tmp_path: Path, index_url: str, find_links: Path,
                cache: str = "cache") -> dict[str, str]:
     """pip's configuration naming the index (and find-links for pip, wrapt and
-    peep-hook), with a cache of its own: the only way verify learns of them."""
+    peep-hook), with a cache of its own: the only way verify learns of them.
+    127.0.0.1 is a trusted host: pip caches only from those and from HTTPS."""
     config = tmp_path / "pip.conf"
-    config.write_text(f"[global]\nindex-url = {index_url}\nfind-links = {find_links}\n")
+    config.write_text(f"[global]\nindex-url = {index_url}\nfind-links = {find_links}\n"
+                      "trusted-host = 127.0.0.1\n")
     return {"PIP_CONFIG_FILE": str(config), "PIP_CACHE_DIR": str(tmp_path / cache)}
 
 
@@ -426,6 +428,30 @@ def test_deep_gets_the_archives_from_pip_s_configured_index(
     assert tampered.returncode == 1, str(tampered)
     assert [p["path"] for p in kinds(tampered)["archive-mismatch"]] == [
         str(site / "alpha" / "__init__.py")]
+
+
+def test_deep_takes_an_archive_pip_cached_without_downloading_it_again(
+        venv, tmp_path, wheelhouse, pip_version, hook_wheel):
+    index = Index(tmp_path / "index", cacheable_files=True)  # as PyPI serves archives
+    try:
+        alpha, beta, req = two_wheels(index, tmp_path)
+        install(venv, index, req)
+        tooling_dir, tooling = deep_files(tmp_path, wheelhouse, pip_version, hook_wheel)
+        deep = ("--deep", "-r", req, "-r", tooling, "--json")
+        env = pip_config(tmp_path, index.url, tooling_dir)
+        first = peep_verify(venv, *deep, cwd=tmp_path, **env)  # fills the cache
+        for archive in (alpha, beta):
+            (index.files / archive.filename).unlink()  # still listed on the pages
+        cached = peep_verify(venv, *deep, cwd=tmp_path, **env)
+        cold = peep_verify(venv, *deep, cwd=tmp_path,
+                           **pip_config(tmp_path, index.url, tooling_dir, cache="cold"))
+    finally:
+        index.close()
+
+    assert first.returncode == 0, str(first)
+    assert cached.returncode == 0, str(cached)
+    assert cold.returncode == 1, str(cold)
+    assert sorted(p["distribution"] for p in kinds(cold)["no-archive"]) == ["alpha", "beta"]
 
 
 def test_deep_names_a_distribution_the_configured_index_cannot_give(
