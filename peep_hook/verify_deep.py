@@ -57,6 +57,7 @@ from peep_hook.hashes import _CHUNK, sha256_of_file
 from peep_hook.installed import RECORD_NAME
 
 if TYPE_CHECKING:
+    from peep_hook.fill_pip import PipIndex
     from peep_hook.verify import Distribution, Named, Result
 
 _ARCHIVE_SUFFIXES = (".whl", ".tar.gz", ".zip", ".tar.bz2", ".tgz", ".tar.xz", ".tar")
@@ -119,7 +120,10 @@ def fetch(result: Result, named: dict[str, Named], unnamed_hexes: set[str],
         try:
             index = fill_pip.PipIndex(pip_args, workdir)
             for path, constraint in files:  # their -i, -f, --no-index... as pip reads them
-                index.read_options(path, constraint)
+                try:
+                    index.read_options(path, constraint)
+                except fill_pip.FillError as exc:
+                    raise fill_pip.FillError(f"{path}: {exc}") from None
         except fill_pip.FillError as exc:
             why = f"pip's indexes cannot be used: {exc}"
             found.unreachable = {d.metadata_dir: why for d in result.distributions}
@@ -139,19 +143,18 @@ def fetch(result: Result, named: dict[str, Named], unnamed_hexes: set[str],
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _fetch_one(index: object, dist: Distribution, hexes: set[str],
+def _fetch_one(index: PipIndex, dist: Distribution, hexes: set[str],
                found: Archives) -> str | None:
     """Download the release's files whose sha256 may be one the files give; keep
     those whose bytes have one. Why none was found, or None."""
-    from peep_hook.fill_pip import FillError, PipIndex
+    from peep_hook.fill_pip import FillError
 
-    assert isinstance(index, PipIndex)
     try:
         files = index.files_of(dist.name, dist.version or "")
         chosen = [f for f in files if f.sha256 in hexes]
         unpublished = [f for f in files if f.sha256 is None]
         for f in chosen or unpublished:
-            if not f.is_wheel:  # names the reason only; its files are not compared
+            if not f.is_wheel:  # the page's word, for the reason only: never compared
                 if f.sha256:
                     found.sdists.add(f.sha256)
                 continue
