@@ -54,7 +54,9 @@ scale         peep_hook.reqfile.scan, then every block read as the hook reads
               hooked vs unhooked, in a child
 verify        ``peep-hook verify -r`` of an environment of 100 distributions and
               300 MB installed (10,000 small modules and 100 data files; page cache
-              warm after the first run)
+              warm after the first run); then ``verify --deep --archives DIR`` (the
+              same wheels and pip's, wrapt's and peep-hook's in a local directory)
+              vs plain ``verify`` over that environment, alternating
 
 Only with ``--only`` (not part of a full run):
 
@@ -1094,8 +1096,43 @@ def bench_verify(world: World, plan: Plan, n: int = 100, total: int = 300 * MB) 
     note = (f"{checked['distributions']} distributions, {checked['files']:,} files hashed, "
             f"{checked['bytes'] / MB:.0f} MB; median CPU time (user + system) {cpu:.2f} s; "
             "page cache warm")
-    return [Row(f"peep-hook verify, {n} distributions / {total // MB} MB", times, None,
+    rows = [Row(f"peep-hook verify, {n} distributions / {total // MB} MB", times, None,
                 "< 2 s", times.median < 2.0, note=note)]
+    return rows + bench_verify_deep(world, plan, venv, index.files, files.peep, command)
+
+
+def bench_verify_deep(world: World, plan: Plan, venv: Venv, archive_dir: Path, peep: Path,
+                      plain: list) -> list[Row]:
+    """verify --deep (every installed file against its archive, from a local directory)
+    vs plain verify (against RECORD), alternating, over the same environment."""
+    lines = []
+    for path in [*world.wheelhouse.glob(f"pip-{world.pip_version}-*.whl"),
+                 *world.wheelhouse.glob("wrapt-*.whl"), world.hook_wheel]:
+        shutil.copy(path, archive_dir / path.name)  # pip, wrapt, peep-hook: archives too
+        lines.append(f"{path.name.split('-')[0]} --hash=sha256:"
+                     f"{hashlib.sha256(path.read_bytes()).hexdigest()}\n")
+    tooling = world.tmp / "reqs" / "verify-tooling.txt"
+    tooling.write_text("".join(lines))
+    deep = [venv.bin / "peep-hook", "verify", "--json", "--deep", "--archives", archive_dir,
+            "-r", peep, "-r", tooling]
+    log("verify: --deep --archives DIR vs plain verify")
+    report = json.loads(measure(deep, cwd=world.tmp).output)  # and warms the page cache
+    on_archives = sum(d["basis"] == "archive" for d in report["distributions"])
+    if not report["clean"] or on_archives != len(report["distributions"]):
+        raise BenchError(f"verify --deep of the benchmark environment: {report['problems'][:5]}")
+    res = alternate([("A", lambda: measure(deep, cwd=world.tmp)),
+                     ("B", lambda: measure(plain, cwd=world.tmp))],
+                    max(3, plan.install_rounds), what="verify --deep vs plain")
+    a, b = Series("verify --deep", [s.seconds for s in res["A"]], "s"), \
+        Series("verify", [s.seconds for s in res["B"]], "s")
+    row = paired_row(f"verify --deep --archives DIR vs plain verify, {on_archives} "
+                     "distributions", a, b, goal_ratio=None, cpu=(res["A"], res["B"]))
+    row.goal, row.met = "A-B <= a few s", a.median - b.median <= 5.0
+    row.note = (f"A-B = {a.median - b.median:+.2f} s; every installed file compared with its "
+                f"member in {on_archives} archives (each hashed first) and "
+                f"{report['checked']['bytecode']:,} .pyc compiled from their verified source "
+                "(plain verify takes the record's hashes for those pip compiled); page cache warm")
+    return [row]
 
 
 # -- set-up, report, main ----------------------------------------------------------

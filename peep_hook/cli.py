@@ -129,11 +129,12 @@ def _verify(args: argparse.Namespace) -> int:
         if not os.path.isdir(directory):
             print(f"peep-hook verify: {directory}: not a directory", file=sys.stderr)
             return 2
-    if args.deep != bool(args.archives):
-        # Archives from pip's configuration, indexes and cache: not yet.
-        print("peep-hook verify: --deep needs --archives DIR (a directory holding the "
-              "archives the files give hashes for), and --archives needs --deep",
-              file=sys.stderr)
+    if not args.deep and (args.archives or args.pip_args):
+        print("peep-hook verify: --archives and pip's options need --deep", file=sys.stderr)
+        return 2
+    if args.archives and args.pip_args:
+        print("peep-hook verify: --archives DIR is the only source of archives it is given; "
+              "pip's options choose indexes without it", file=sys.stderr)
         return 2
     if args.deep and not (args.requirements or args.constraints):
         print("peep-hook verify: --deep needs -r or -c: the files' hashes are what it "
@@ -141,7 +142,8 @@ def _verify(args: argparse.Namespace) -> int:
         return 2
     result = verify.verify(args.requirements or (), args.constraints or (),
                            site_dirs=args.path or None, allow_extra=args.allow_extra,
-                           archives=args.archives, built_wheels=args.built_wheels)
+                           archives=args.archives, deep=args.deep,
+                           built_wheels=args.built_wheels, pip_args=args.pip_args)
     if args.json:
         print(json.dumps(result.as_dict(), indent=2, sort_keys=True))
     else:
@@ -171,9 +173,9 @@ class _PipOption(argparse.Action):
         namespace.pip_args = forwarded
 
 
-#: pip download's options that fill passes on to pip: (spellings, metavar or None
-#: for a flag, help).
-_FILL_PIP_OPTIONS: tuple[tuple[tuple[str, ...], str | None, str], ...] = (
+#: pip download's options that fill (and verify --deep) pass on to pip: (spellings,
+#: metavar or None for a flag, help). First those that say where and how to fetch.
+_PIP_ACCESS_OPTIONS: tuple[tuple[tuple[str, ...], str | None, str], ...] = (
     (("-i", "--index-url"), "URL", "base URL of the package index"),
     (("--extra-index-url",), "URL", "another index (repeatable)"),
     (("--no-index",), None, "use --find-links only"),
@@ -186,6 +188,8 @@ _FILL_PIP_OPTIONS: tuple[tuple[tuple[str, ...], str | None, str], ...] = (
     (("--retries",), "N", "retries per connection"),
     (("--isolated",), None, "ignore pip's environment variables and user configuration"),
     (("--no-cache-dir",), None, "do not use pip's HTTP cache"),
+)
+_FILL_PIP_OPTIONS = _PIP_ACCESS_OPTIONS + (
     (("--pre",), None, "include pre-releases"),
     (("--prefer-binary",), None, "prefer wheels to newer sdists"),
     (("--only-binary",), "FORMAT", "as pip's --only-binary"),
@@ -308,9 +312,10 @@ def _parser() -> argparse.ArgumentParser:
         "distribution's peep-hook install record. With -r/-c files: each distribution "
         "they name was installed from an archive whose hash they give, and nothing else "
         "is installed (pip, setuptools, wheel, peep-hook and wrapt excepted). Checks "
-        "this interpreter's site-packages unless --path is given. --deep --archives DIR "
-        "trusts nothing in site-packages: every installed file against the archive "
-        "whose hash the files give. Exit 0 when clean, 1 otherwise.",
+        "this interpreter's site-packages unless --path is given. --deep trusts nothing "
+        "in site-packages: every installed file against the archive whose hash the "
+        "files give, from pip's indexes (as pip would get it) or --archives DIR. "
+        "Exit 0 when clean, 1 otherwise.",
     )
     verify_cmd.add_argument("-r", "--requirement", dest="requirements", action="append",
                             metavar="FILE", help="requirements file (repeatable)")
@@ -324,16 +329,22 @@ def _parser() -> argparse.ArgumentParser:
                             "instead (repeatable)")
     verify_cmd.add_argument("--deep", action="store_true",
                             help="trust nothing in site-packages: compare every installed "
-                            "file with the archive whose hash the files give (needs "
-                            "--archives)")
+                            "file with the archive whose hash the files give, got as pip "
+                            "would get it (its configuration, indexes and HTTP cache), or "
+                            "from --archives")
     verify_cmd.add_argument("--archives", metavar="DIR",
-                            help="with --deep: the directory holding those archives")
+                            help="with --deep: take the archives from this directory only "
+                            "(no index is asked)")
     verify_cmd.add_argument("--built-wheels", metavar="DIR",
                             help="with --deep: where the wheels built from verified sdists "
                             "at install are kept (default: $PEEP_HOOK_BUILT_WHEELS, else "
                             "peep-hook's directory in the user's cache)")
     verify_cmd.add_argument("--json", action="store_true", help="print JSON")
-    verify_cmd.set_defaults(run=_verify)
+    _add_pip_options(verify_cmd.add_argument_group(
+        "pip's options (with --deep)", "passed on to pip, whose configuration files, PIP_* "
+        "variables and the files' own options apply too, with pip's precedence"),
+        _PIP_ACCESS_OPTIONS)
+    verify_cmd.set_defaults(run=_verify, pip_args=[])
 
     fill_cmd = commands.add_parser(
         "fill",
@@ -353,11 +364,7 @@ def _parser() -> argparse.ArgumentParser:
     pip_group = fill_cmd.add_argument_group(
         "pip's options", "passed on to pip, whose configuration files, PIP_* variables and "
         "the files' own options apply too, with pip's precedence")
-    for spellings, metavar, text in _FILL_PIP_OPTIONS:
-        if metavar is None:
-            pip_group.add_argument(*spellings, action=_PipOption, nargs=0, help=text)
-        else:
-            pip_group.add_argument(*spellings, action=_PipOption, metavar=metavar, help=text)
+    _add_pip_options(pip_group, _FILL_PIP_OPTIONS)
     fill_cmd.add_argument(
         "--all-files", action="store_true",
         help="hash every file of each release (every platform's wheels and the sdist), "
@@ -376,6 +383,15 @@ def _parser() -> argparse.ArgumentParser:
                           help="print what would be added; write nothing")
     fill_cmd.set_defaults(run=_fill, pip_args=[])
     return parser
+
+
+def _add_pip_options(group: Any, options: Sequence[tuple[tuple[str, ...], str | None, str]]
+                     ) -> None:
+    for spellings, metavar, text in options:
+        if metavar is None:
+            group.add_argument(*spellings, action=_PipOption, nargs=0, help=text)
+        else:
+            group.add_argument(*spellings, action=_PipOption, metavar=metavar, help=text)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

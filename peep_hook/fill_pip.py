@@ -255,6 +255,15 @@ class PipIndex:
         return [self._file(c) for c in self._find(self.every_file, name)
                 if c.version == version]
 
+    def files_of(self, name: str, version: str) -> list[File]:
+        """Every file of one installed release, whatever its tags (``verify --deep``)."""
+        version_class = _lookup("pip._vendor.packaging.version", "Version")
+        try:
+            wanted = version_class(version)
+        except ValueError:
+            raise FillError(f"{version!r} is not a version pip can read") from None
+        return self.release(name, wanted)
+
     def best(self, name: str, specifier: Any, allowed: Iterable[str] = ()) -> File | None:
         """The file pip would install here; among equals, one whose published hash is
         allowed (as pip prefers in hash-checking mode)."""

@@ -140,7 +140,7 @@ class Result:
     site_dirs: list[str]
     requirement_files: list[str]
     allow_extra: bool
-    archives: str | None = None  # --deep: the directory of archives
+    archives: str | None = None  # --deep: where the archives came from
     distributions: list[Distribution] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -185,21 +185,26 @@ def default_site_dirs() -> list[str]:
 
 def verify(requirements: Sequence[str] = (), constraints: Sequence[str] = (), *,
            site_dirs: Sequence[str] | None = None, allow_extra: bool = False,
-           archives: str | None = None, built_wheels: str | None = None) -> Result:
-    """With ``archives`` (a directory), ``--deep``: see :mod:`peep_hook.verify_deep`;
+           archives: str | None = None, deep: bool = False,
+           built_wheels: str | None = None, pip_args: Sequence[str] = ()) -> Result:
+    """``deep``, or ``archives`` (a directory): ``--deep``, against the archives in
+    that directory, or else as pip gets them with ``pip_args`` (:mod:`peep_hook.verify_deep`);
     ``built_wheels``: where the wheels built from verified sdists are kept."""
     started = time.perf_counter()
+    deep = deep or archives is not None
     dirs = _unique_dirs(default_site_dirs() if site_dirs is None else site_dirs)
     files = [*requirements, *constraints]
-    result = Result(dirs, files, allow_extra, archives)
+    result = Result(dirs, files, allow_extra, archives if archives is not None
+                    else "pip's indexes" if deep else None)
     named, unnamed = _read_files(requirements, constraints, result) if files else ({}, [])
     for site in dirs:
         dists = _distributions(site)
         result.distributions.extend(dists)
-        _check_installed_files(site, dists, result, trust_record=archives is None)
+        _check_installed_files(site, dists, result, trust_record=not deep)
     _check_records(result, named, unnamed, bool(files))
-    if archives is not None:
-        _deep(result, named, unnamed, archives, built_wheels)
+    if deep:
+        given = [(p, False) for p in requirements] + [(p, True) for p in constraints]
+        _deep(result, named, unnamed, archives, given, pip_args, built_wheels)
     result.seconds = time.perf_counter() - started
     result.problems.sort(key=lambda p: KINDS.index(p.kind))
     return result
@@ -732,15 +737,21 @@ def _check_named(dist: Distribution, entry: Named, result: Result) -> None:
                    f"{dist.record}, which is not one the files give for it ({where})", dist)
 
 
-def _deep(result: Result, named: dict[str, Named],
-          unnamed: list[tuple[str, set[str], bool]], directory: str,
-          built_wheels: str | None = None) -> None:
+def _deep(result: Result, named: dict[str, Named], unnamed: list[tuple[str, set[str], bool]],
+          directory: str | None, files: list[tuple[str, bool]],
+          pip_args: Sequence[str], built_wheels: str | None = None) -> None:
     from peep_hook import verify_deep
 
     unnamed_hexes = {h for _, hexes, _ in unnamed for h in hexes}
     wanted = unnamed_hexes | {h for entry in named.values() for h in entry.hexes}
-    verify_deep.check(result, named, unnamed_hexes, verify_deep.find_archives(directory, wanted),
-                      built_wheels or installed.built_wheels_dir())
+    kept = built_wheels or installed.built_wheels_dir()
+    if directory is not None:
+        verify_deep.check(result, named, unnamed_hexes,
+                          verify_deep.find_archives(directory, wanted), kept)
+    else:
+        with verify_deep.fetch(result, named, unnamed_hexes, files, pip_args) as found:
+            result.archives = f"pip's configuration: {found.source}"
+            verify_deep.check(result, named, unnamed_hexes, found, kept)
     # The peep-hook record is no evidence here: a distribution its archive
     # vouches for needs none (one it has must name that archive: verify_deep).
     vouched = {(d.name, d.version) for d in result.distributions
@@ -773,7 +784,9 @@ def format_text(result: Result) -> str:
         on_archives = sum(d.basis == "archive" for d in result.distributions)
         built = [d for d in result.distributions if d.basis == "built-wheel"]
         lines.append(f"  deep:            {on_archives} of {len(result.distributions)} "
-                     f"distributions checked against archives in {result.archives}"
+                     f"distributions checked against archives "
+                     + (f"in {result.archives}" if os.path.isdir(result.archives)
+                        else f"from {result.archives}")
                      + (f", {len(built)} against the wheel built from their verified sdist"
                         if built else ""))
         lines += [f"  built from sdist: {d.label()}: {d.basis_reason}" for d in built]

@@ -2,9 +2,9 @@
 
 Plain ``verify`` trusts ``RECORD`` and the peep-hook record, which sit in the
 site-packages a tamperer writes to. ``--deep`` takes as evidence only the
-requirements files' hashes and the archives (from a directory given with
-``--archives``) whose sha256 they give. For each installed distribution it
-finds a wheel among those archives holding its ``.dist-info``, then:
+requirements files' hashes and the archives whose sha256 they give. For
+each installed distribution it finds a wheel among those archives holding
+its ``.dist-info``, then:
 
 * every file the wheel installs into site-packages must be there with the
   member's bytes (byte code is compiled and compared by plain verify's check,
@@ -24,29 +24,48 @@ modules the sdist also holds must have the sdist's bytes. The rest of it is
 trusted as far as the directory it is kept in: nothing is rebuilt.
 
 A distribution without such an archive is named with the reason and makes
-the result non-zero. Standard library only, like plain ``verify``.
+the result non-zero.
+
+Where the archives come from: with ``--archives DIR``, only that directory
+(offline). Without it, the way pip would get them (:func:`fetch`): pip's
+configuration, the files' own options, pip's indexes and find-links, through
+fill's pip access (:mod:`peep_hook.fill_pip`: pip's option parsing, session
+and finder) and pip's HTTP cache (the session's). Among the files of the
+installed release, those whose published sha256 the files give (or, where
+none is published, every one) are downloaded through pip's session and
+hashed here; only one whose bytes have such a sha256 is used. The index is
+trusted for nothing but bytes to hash.
+
+Import boundary: ``verify`` is a command that does not import pip, and this
+module does not either at import time; only :func:`fetch`, on the ``--deep``
+path without ``--archives``, imports pip, lazily, through ``fill_pip``.
+Everything else is standard library, like plain ``verify``.
 """
 
 from __future__ import annotations
 
 import ast
 import configparser
+import contextlib
 import hashlib
 import json
 import os
 import re
+import shutil
 import sys
 import sysconfig
 import tarfile
+import tempfile
 import zipfile
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
 from peep_hook import bytecode
 from peep_hook.hashes import _CHUNK, sha256_of_file
 from peep_hook.installed import RECORD_NAME
 
 if TYPE_CHECKING:
+    from peep_hook.fill_pip import PipIndex
     from peep_hook.verify import Distribution, Named, Result
 
 _ARCHIVE_SUFFIXES = (".whl", ".tar.gz", ".zip", ".tar.bz2", ".tgz", ".tar.xz", ".tar")
@@ -67,6 +86,25 @@ class Archives:
     wheels: dict[str, list[Archive]]  # .dist-info name -> wheels holding it
     sdists: set[str]  # sha256 of the other archives the files give a hash for
     sdist_paths: dict[str, str] = field(default_factory=dict)  # their sha256 -> path
+    where: str = "in the --archives directory"
+    source: str = ""  # the indexes and find-links pip was configured with
+    #: .dist-info name -> why pip could not get an archive for it
+    unreachable: dict[str, str] = field(default_factory=dict)
+
+    def add(self, path: str, digest: str) -> None:
+        """An archive whose sha256 (computed here) the files give."""
+        if not path.endswith(".whl"):
+            self.sdists.add(digest)
+            self.sdist_paths.setdefault(digest, path)
+            return
+        try:
+            with zipfile.ZipFile(path) as zf:
+                tops = {n.split("/", 1)[0] for n in zf.namelist()}
+        except (OSError, zipfile.BadZipFile):
+            return
+        for top in tops:
+            if top.endswith(".dist-info"):
+                self.wheels.setdefault(top, []).append(Archive(path, digest))
 
 
 def find_archives(directory: str, wanted: set[str]) -> Archives:
@@ -78,21 +116,73 @@ def find_archives(directory: str, wanted: set[str]) -> Archives:
         if not entry.endswith(_ARCHIVE_SUFFIXES) or not os.path.isfile(path):
             continue
         digest = sha256_of_file(path)
-        if digest not in wanted:
-            continue
-        if not entry.endswith(".whl"):
-            found.sdists.add(digest)
-            found.sdist_paths.setdefault(digest, path)
-            continue
-        try:
-            with zipfile.ZipFile(path) as zf:
-                tops = {n.split("/", 1)[0] for n in zf.namelist()}
-        except (OSError, zipfile.BadZipFile):
-            continue
-        for top in tops:
-            if top.endswith(".dist-info"):
-                found.wheels.setdefault(top, []).append(Archive(path, digest))
+        if digest in wanted:
+            found.add(path, digest)
     return found
+
+
+@contextlib.contextmanager
+def fetch(result: Result, named: dict[str, Named], unnamed_hexes: set[str],
+          files: Sequence[tuple[str, bool]], pip_args: Sequence[str]) -> Iterator[Archives]:
+    """The archives of the installed distributions, got as pip would get them
+    (kept in a temporary directory until the check is done)."""
+    from peep_hook import fill_pip  # imports pip: only here
+
+    workdir = tempfile.mkdtemp(prefix="peep-hook-verify-")
+    found = Archives({}, set())
+    try:
+        try:
+            index = fill_pip.PipIndex(pip_args, workdir)
+            for path, constraint in files:  # their -i, -f, --no-index... as pip reads them
+                try:
+                    index.read_options(path, constraint)
+                except fill_pip.FillError as exc:
+                    raise fill_pip.FillError(f"{path}: {exc}") from None
+        except fill_pip.FillError as exc:
+            why = f"pip's indexes cannot be used: {exc}"
+            found.unreachable = {d.metadata_dir: why for d in result.distributions}
+            yield found
+            return
+        found.source = index.describe()
+        found.where = f"at {found.source} (pip's configuration)"
+        for dist in result.distributions:
+            entry = named.get(dist.key)
+            hexes = (entry.hexes if entry is not None else set()) | unnamed_hexes
+            if hexes and dist.version and dist.metadata_dir.endswith(".dist-info"):
+                missing = _fetch_one(index, dist, hexes, found)
+                if missing:
+                    found.unreachable[dist.metadata_dir] = missing
+        yield found
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _fetch_one(index: PipIndex, dist: Distribution, hexes: set[str],
+               found: Archives) -> str | None:
+    """Download the release's files whose sha256 may be one the files give; keep
+    those whose bytes have one. Why none was found, or None."""
+    from peep_hook.fill_pip import FillError
+
+    try:
+        files = index.files_of(dist.name, dist.version or "")
+        chosen = [f for f in files if f.sha256 in hexes]
+        unpublished = [f for f in files if f.sha256 is None]
+        candidates = chosen or unpublished
+        wheels = [f for f in candidates if f.is_wheel]
+        # An sdist holds no installed files, but a distribution built from one
+        # is checked against the wheel kept at install and the sdist's own
+        # modules: fetched only when no wheel holds the distribution.
+        for f in wheels + [f for f in candidates if not f.is_wheel]:
+            if not f.is_wheel and dist.metadata_dir in found.wheels:
+                break
+            download = index.download(f.url)
+            if download.sha256 in hexes:  # the bytes, not what the page says
+                found.add(download.path, download.sha256)
+    except FillError as exc:
+        return str(exc)
+    if not files:
+        return f"no file of {dist.label()} {found.where}"
+    return None
 
 
 def check(result: Result, named: dict[str, Named], unnamed_hexes: set[str],
@@ -136,7 +226,10 @@ def _candidates(dist: Distribution, entry: Named | None, hexes: set[str],
         return None, wheels
     if hexes & archives.sdists:
         return _built_wheels(dist, hexes & archives.sdists, archives, built_wheels)
-    return (f"no archive in the --archives directory holds {dist.metadata_dir} with a "
+    unreachable = archives.unreachable.get(dist.metadata_dir)
+    if unreachable is not None:
+        return f"{unreachable} (archive unreachable)", []
+    return (f"no archive {archives.where} holds {dist.metadata_dir} with a "
             "sha256 the files give (archive unreachable)"), []
 
 

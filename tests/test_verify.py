@@ -23,13 +23,14 @@ from pathlib import Path
 from peep_hook import installed
 from peep_hook.cli import main
 from tests._support.archives import Archive, sdist, tampered, wheel
+from tests._support.index import Index
 from tests._support.venvs import Result, Venv, run
 
 
-def peep_verify(venv: Venv, *args: str | Path, cwd: Path) -> Result:
+def peep_verify(venv: Venv, *args: str | Path, cwd: Path, **env: str) -> Result:
     # The console script, from a directory without a peep_hook of its own:
     # the venv's installed copy runs, as on a deployed machine.
-    return run([venv.bin / "peep-hook", "verify", *args], cwd=cwd)
+    return run([venv.bin / "peep-hook", "verify", *args], cwd=cwd, env=env or None)
 
 
 def kinds(result: Result) -> dict[str, list[dict]]:
@@ -296,6 +297,7 @@ def deep_files(tmp_path: Path, wheelhouse: Path, pip_version: str, hook_wheel: P
     """A directory holding ``archives`` and the wheels the venv's own pip, wrapt
     and peep-hook came from, and a file giving all their hashes."""
     directory = tmp_path / "archives"
+    directory.mkdir(exist_ok=True)
     lines = [a.peep_block() for a in archives]
     for archive in archives:
         archive.write(directory)
@@ -438,6 +440,98 @@ def test_deep_checks_a_distribution_built_from_its_sdist_against_the_wheel_kept_
     assert both.returncode == 1, str(both)
     [problem] = kinds(both)["archive-mismatch"]
     assert "differs from alpha/__init__.py in the verified sdist" in problem["message"]
+
+
+def pip_config(tmp_path: Path, index_url: str, find_links: Path,
+               cache: str = "cache") -> dict[str, str]:
+    """pip's configuration naming the index (and find-links for pip, wrapt and
+    peep-hook), with a cache of its own: the only way verify learns of them.
+    127.0.0.1 is a trusted host: pip caches only from those and from HTTPS."""
+    config = tmp_path / "pip.conf"
+    config.write_text(f"[global]\nindex-url = {index_url}\nfind-links = {find_links}\n"
+                      "trusted-host = 127.0.0.1\n")
+    return {"PIP_CONFIG_FILE": str(config), "PIP_CACHE_DIR": str(tmp_path / cache)}
+
+
+def test_deep_gets_the_archives_from_pip_s_configured_index(
+        venv, index, tmp_path, wheelhouse, pip_version, hook_wheel):
+    alpha, beta, req = two_wheels(index, tmp_path)
+    install(venv, index, req)
+    tooling_dir, tooling = deep_files(tmp_path, wheelhouse, pip_version, hook_wheel)
+    env = pip_config(tmp_path, index.url, tooling_dir)
+    deep = ("--deep", "-r", req, "-r", tooling, "--json")
+
+    clean = peep_verify(venv, *deep, cwd=tmp_path, **env)
+    assert clean.returncode == 0, str(clean)
+    report = json.loads(clean.stdout)
+    assert {d["name"]: d["basis"] for d in report["distributions"]} == {
+        "alpha": "archive", "beta": "archive", "pip": "archive", "wrapt": "archive",
+        "peep_hook": "archive"}
+    assert index.url in report["archives"]
+    assert any(p.endswith(alpha.filename) for p in index.requested)
+
+    site = venv.site_packages
+    rewrite(site, "alpha-1.0.dist-info", "alpha/__init__.py",
+            (site / "alpha" / "__init__.py").read_bytes() + b"import os  # injected\n")
+    assert peep_verify(venv, "-r", req, cwd=tmp_path).returncode == 0  # plain: fooled
+    tampered = peep_verify(venv, *deep, cwd=tmp_path, **env)
+    assert tampered.returncode == 1, str(tampered)
+    assert [p["path"] for p in kinds(tampered)["archive-mismatch"]] == [
+        str(site / "alpha" / "__init__.py")]
+
+
+def test_deep_takes_an_archive_pip_cached_without_downloading_it_again(
+        venv, tmp_path, wheelhouse, pip_version, hook_wheel):
+    index = Index(tmp_path / "index", cacheable_files=True)  # as PyPI serves archives
+    try:
+        alpha, beta, req = two_wheels(index, tmp_path)
+        install(venv, index, req)
+        tooling_dir, tooling = deep_files(tmp_path, wheelhouse, pip_version, hook_wheel)
+        deep = ("--deep", "-r", req, "-r", tooling, "--json")
+        env = pip_config(tmp_path, index.url, tooling_dir)
+        first = peep_verify(venv, *deep, cwd=tmp_path, **env)  # fills the cache
+        for archive in (alpha, beta):
+            (index.files / archive.filename).unlink()  # still listed on the pages
+        cached = peep_verify(venv, *deep, cwd=tmp_path, **env)
+        cold = peep_verify(venv, *deep, cwd=tmp_path,
+                           **pip_config(tmp_path, index.url, tooling_dir, cache="cold"))
+    finally:
+        index.close()
+
+    assert first.returncode == 0, str(first)
+    assert cold.returncode == 1, str(cold)
+    assert sorted(p["distribution"] for p in kinds(cold)["no-archive"]) == ["alpha", "beta"]
+    if pip_version.startswith("20."):
+        # pip 20.3 caches a trusted host's responses over https only: its own
+        # install would download again here, and so does verify.
+        assert cached.returncode == 1, str(cached)
+    else:
+        assert cached.returncode == 0, str(cached)
+
+
+def test_deep_names_a_distribution_the_configured_index_cannot_give(
+        venv, index, tmp_path, wheelhouse, pip_version, hook_wheel):
+    alpha, beta, req = two_wheels(index, tmp_path)
+    install(venv, index, req)
+    tooling_dir, tooling = deep_files(tmp_path, wheelhouse, pip_version, hook_wheel)
+    deep = ("--deep", "-r", req, "-r", tooling, "--json")
+    other = Index(tmp_path / "other")  # up, but serves only beta: no alpha
+    try:
+        other.publish(beta)
+        lacking = peep_verify(venv, *deep, cwd=tmp_path,
+                              **pip_config(tmp_path, other.url, tooling_dir))
+    finally:
+        other.close()
+    index.close()  # down, and an empty cache
+    down = peep_verify(venv, *deep, cwd=tmp_path,
+                       **pip_config(tmp_path, index.url, tooling_dir, cache="empty-cache"))
+
+    assert lacking.returncode == 1, str(lacking)
+    [problem] = kinds(lacking)["no-archive"]
+    assert problem["distribution"] == "alpha" and "archive unreachable" in problem["message"]
+    assert down.returncode == 1, str(down)
+    assert sorted(p["distribution"] for p in kinds(down)["no-archive"]) == ["alpha", "beta"]
+    assert set(kinds(down)) == {"no-archive"}
 
 
 # -- in-process, on a site-packages built by hand -----------------------------------
@@ -600,6 +694,24 @@ def test_deep_names_what_it_cannot_check_against_an_archive(tmp_path):
     assert reasons["beta"][1] == "the files give no sha256 for it"
     assert sorted(p["distribution"] for p in report["problems"]
                   if p["kind"] == "no-archive") == ["alpha", "beta"]
+def test_verify_imports_pip_only_to_fetch_archives_for_deep(tmp_path):
+    # verify is a command without pip; only --deep without --archives asks pip.
+    alpha = wheel("alpha", "1.0")
+    unpack(alpha, tmp_path / "site")
+    req = tmp_path / "requirements.txt"
+    req.write_text(alpha.peep_block())
+    code = ("import contextlib, io, sys\n"
+            "from peep_hook.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            f"    main(['verify', '--path', {str(tmp_path / 'site')!r}])\n"
+            f"    main(['verify', '--deep', '--archives', {str(tmp_path)!r}, '--path', "
+            f"{str(tmp_path / 'site')!r}, '-r', {str(req)!r}])\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'pip', 'wrapt'}))\n")
+    result = run([sys.executable, "-c", code], cwd=tmp_path,
+                 env={"PYTHONPATH": str(Path(installed.__file__).parents[1])})
+    assert result.stdout.strip() == "[]", str(result)
+
+
 def test_two_files_that_pin_different_versions_of_one_project_are_reported(tmp_path):
     old, new = wheel("click", "8.0"), wheel("click", "8.1")
     unpack(new, tmp_path / "site")

@@ -26,6 +26,8 @@ class _QuietHandler(SimpleHTTPRequestHandler):
     authorization: str | None = None
     #: project pages in PEP 691's JSON only (index.json), never HTML
     json_only = False
+    #: archives served with PyPI's Cache-Control, so that pip's HTTP cache keeps them
+    cacheable_files = False
 
     def __init__(self, *args: Any, requested: list[str] | None = None, **kwargs: Any) -> None:
         # First: the request is handled in __init__.
@@ -50,6 +52,11 @@ class _QuietHandler(SimpleHTTPRequestHandler):
             self.path += "index.json"
         return super().send_head()
 
+    def end_headers(self) -> None:
+        if self.cacheable_files and self.path.startswith("/files/"):
+            self.send_header("Cache-Control", "max-age=365000000, immutable, public")
+        super().end_headers()
+
     def guess_type(self, path):  # type: ignore[no-untyped-def]
         if str(path).endswith("index.json"):
             return "application/vnd.pypi.simple.v1+json"
@@ -69,9 +76,10 @@ class Index:
     core_metadata = False
 
     def __init__(self, root: Path, *, credentials: tuple[str, str] | None = None,
-                 json_only: bool = False) -> None:
+                 json_only: bool = False, cacheable_files: bool = False) -> None:
         """``credentials``: (user, password) every request must carry (basic auth).
-        ``json_only``: project pages in PEP 691's JSON form only."""
+        ``json_only``: project pages in PEP 691's JSON form only.
+        ``cacheable_files``: archives served as PyPI serves them, cacheable."""
         self.root = root
         self.files = root / "files"
         self.files.mkdir(parents=True, exist_ok=True)
@@ -81,7 +89,7 @@ class Index:
         self.json_only = json_only
         token = base64.b64encode(":".join(credentials).encode()).decode() if credentials else None
         attributes = {"authorization": f"Basic {token}" if token else None,
-                      "json_only": json_only}
+                      "json_only": json_only, "cacheable_files": cacheable_files}
         handler_class = type("_Handler", (_QuietHandler,), attributes)
         handler = functools.partial(handler_class, directory=str(root),
                                     requested=self.requested)
