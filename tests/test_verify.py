@@ -411,6 +411,13 @@ def test_deep_checks_a_distribution_built_from_its_sdist_against_the_wheel_kept_
     assert f"the verified sdist {archives / source.filename}" in alpha["basis_reason"]
     assert str(kept) in alpha["basis_reason"] and "does not rebuild" in alpha["basis_reason"]
     assert "1 of its 1 modules also compared with the sdist" in alpha["basis_reason"]
+    # The same with the sdist as pip gets it (downloaded to be read, never built).
+    via_pip = peep_verify(venv, "--deep", "-r", tooling, "--json", "--built-wheels", built,
+                          cwd=tmp_path,
+                          **pip_config(tmp_path, index.url, archives))
+    assert via_pip.returncode == 0, str(via_pip)
+    assert {d["name"]: d["basis"] for d in json.loads(via_pip.stdout)["distributions"]
+            }["alpha"] == "built-wheel"
 
     # Without the kept wheel: named, non-zero.
     elsewhere = peep_verify(venv, *deep[:-1], tmp_path / "archives", cwd=tmp_path)
