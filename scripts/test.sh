@@ -56,9 +56,9 @@ fi
 # - the whole suite on the newest pip (Python 3.11);
 # - on the oldest pip (3.11), all but the tests that do not depend on the pip
 #   under test: the pure-Python units (requirements-file scanning, hashes,
-#   lint, port, verify) and the global hook's scenarios, whose pips are the
-#   interpreter's own (ensurepip's, virtualenv's); fill uses pip's finder and
-#   session, so its tests run there;
+#   lint, port) and the global hook's scenarios, whose pips are the
+#   interpreter's own (ensurepip's, virtualenv's); fill and verify --deep use
+#   pip's finder and session, so their tests run there;
 # - the tests of the holes an attacker's review found (tests/test_attacks.py,
 #   test_arming.py, test_messages.py), of a pip run below a protected pip
 #   (test_nested_pip.py) and of everyday workflows (test_workflows.py) on the
@@ -70,7 +70,7 @@ fi
 CORE="tests/test_attacks.py tests/test_arming.py tests/test_messages.py
     tests/test_nested_pip.py tests/test_workflows.py"
 PIP_INDEPENDENT="tests/test_reqfile.py tests/test_reqfile_properties.py tests/test_hashes.py
-    tests/test_lint.py tests/test_port.py tests/test_verify.py
+    tests/test_lint.py tests/test_port.py
     tests/test_units.py tests/test_global.py tests/test_bootstrap_steps.py"
 IGNORED=$(for f in $PIP_INDEPENDENT; do printf -- '--ignore=%s ' "$f"; done)
 DISTRO="tests/test_global.py::test_python_m_venv_works_under_the_hook_with_a_distributions_patched_ensurepip"
