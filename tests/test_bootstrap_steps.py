@@ -35,7 +35,7 @@ import pytest
 
 from tests._support.archives import Archive, wheel
 from tests._support.index import Index, canonical
-from tests._support.interpreters import VERSION, copy_base_interpreter
+from tests._support.interpreters import VERSION, globally_hooked_interpreter
 from tests._support.venvs import Result, Venv, run
 
 PY = f"{sys.version_info[0]}.{sys.version_info[1]}"
@@ -302,15 +302,7 @@ def _result(result: Result) -> Dict[str, Any]:
 def _global_scenario(tmp: Path, wheelhouse: Path, hook_wheel: Path,
                      pip_version: str) -> Dict[str, Any]:
     facts: Dict[str, Any] = {}
-    python = copy_base_interpreter(tmp / "python")
-    pip_wheel = next(wheelhouse.glob(f"pip-{pip_version}-*.whl"))
-    target = tmp / "target"
-    installed = run([python, pip_wheel / "pip", "install", "-q", "--no-index", "--find-links",
-                     wheelhouse, "--target", target, "wrapt", hook_wheel])
-    assert installed.returncode == 0, str(installed)
-    enabled = run([python, "-m", "peep_hook", "enable", "--global"],
-                  env={"PYTHONPATH": str(target)}, cwd=tmp)
-    assert enabled.returncode == 0, str(enabled)
+    python = globally_hooked_interpreter(tmp, wheelhouse, hook_wheel, pip_version)
     index = Index(tmp / "index")
     try:
         bootstrap = Bootstrap(tmp, index, wheelhouse, pip_version)

@@ -25,8 +25,8 @@ from pathlib import Path
 import pytest
 
 from tests._support.archives import wheel
-from tests._support.interpreters import copy_base_interpreter
-from tests._support.venvs import Result, Venv, clean_env, run
+from tests._support.interpreters import globally_hooked_interpreter
+from tests._support.venvs import Result, Venv, clean_env
 
 #: a PEP 517 backend with sdists and editable wheels, enough for tox
 BACKEND = '''
@@ -97,15 +97,7 @@ def _project(directory: Path, python: Path | str) -> Path:
 @pytest.mark.slow  # a minute: tox makes three environments
 def test_tox_installs_the_project_under_test_under_the_global_hook(
         tmp_path, wheelhouse, hook_wheel, pip_version):
-    python = copy_base_interpreter(tmp_path / "python")
-    pip_wheel = next(wheelhouse.glob(f"pip-{pip_version}-*.whl"))
-    target = tmp_path / "target"
-    installed = run([python, pip_wheel / "pip", "install", "-q", "--no-index", "--find-links",
-                     wheelhouse, "--target", target, "wrapt", hook_wheel])
-    assert installed.returncode == 0, str(installed)
-    enabled = run([python, "-m", "peep_hook", "enable", "--global"],
-                  env={"PYTHONPATH": str(target)}, cwd=tmp_path)
-    assert enabled.returncode == 0, str(enabled)
+    python = globally_hooked_interpreter(tmp_path, wheelhouse, hook_wheel, pip_version)
     backend = wheel("toybackend", "1.0", payload=BACKEND)
     backend.write(tmp_path / "links")
     (tmp_path / "constraints.txt").write_text(backend.peep_block())

@@ -49,3 +49,19 @@ def copy_base_interpreter(dest: Path) -> Path:
 
 def stdlib_of(python: Path) -> Path:
     return python.parent.parent / "lib" / f"python{VERSION}"
+
+
+def globally_hooked_interpreter(tmp: Path, wheelhouse: Path, hook_wheel: Path,
+                                pip_version: str) -> Path:
+    """A private copy of the base interpreter with peep-hook's global hook
+    enabled, from the pip under test and the wheel of this checkout."""
+    python = copy_base_interpreter(tmp / "python")
+    pip_wheel = next(wheelhouse.glob(f"pip-{pip_version}-*.whl"))
+    target = tmp / "target"
+    installed = run([python, pip_wheel / "pip", "install", "-q", "--no-index", "--find-links",
+                     wheelhouse, "--target", target, "wrapt", hook_wheel])
+    assert installed.returncode == 0, str(installed)
+    enabled = run([python, "-m", "peep_hook", "enable", "--global"],
+                  env={"PYTHONPATH": str(target)}, cwd=tmp)
+    assert enabled.returncode == 0, str(enabled)
+    return python
