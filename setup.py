@@ -8,7 +8,7 @@ RECORD then lists them and ``pip uninstall peep-hook`` removes them.
 
 import os
 
-from setuptools import setup
+from setuptools import Distribution, setup
 from setuptools.command.build_py import build_py
 
 # The start-up trampoline: kept in the package's source tree, installed as a
@@ -45,4 +45,13 @@ class BuildPyWithStartupFiles(build_py):
         ]
 
 
-setup(cmdclass={"build_py": BuildPyWithStartupFiles})
+class DistributionWithTrampoline(Distribution):
+    """Names the trampoline among the top-level modules (top_level.txt): it is
+    not a ``py_modules`` entry, as its source lives inside the package."""
+
+    def iter_distribution_names(self):
+        yield from super().iter_distribution_names()
+        yield TRAMPOLINE[:-len(".py")]
+
+
+setup(distclass=DistributionWithTrampoline, cmdclass={"build_py": BuildPyWithStartupFiles})
