@@ -8,7 +8,6 @@ Nothing here touches the network.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import os
 import shutil
 import sys
@@ -18,10 +17,8 @@ from typing import Iterator
 import pytest
 
 from tests._support.index import Index
+from tests._support.project import copy_source, source_digest
 from tests._support.venvs import Venv, run
-
-ROOT = Path(__file__).resolve().parent.parent
-_SOURCE_FILES = ("peep_hook", "setup.py", "setup.cfg", "pyproject.toml", "README.rst", "LICENSE")
 
 
 def _setting(name: str) -> str:
@@ -44,28 +41,15 @@ def wheelhouse() -> Path:
     return Path(_setting("PEEP_HOOK_TEST_WHEELHOUSE"))
 
 
-def _source_digest() -> str:
-    """A digest of every file the wheel is built from: a changed source, a new wheel."""
-    digest = hashlib.sha256()
-    for name in _SOURCE_FILES:
-        top = ROOT / name
-        files = sorted(p for p in top.rglob("*") if p.is_file()) if top.is_dir() else [top]
-        for path in files:
-            if "__pycache__" not in path.parts:
-                digest.update(f"{path.relative_to(ROOT)}\0".encode())
-                digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
-
-
 @pytest.fixture(scope="session")
 def hook_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """peep-hook's wheel, built without network from a copy of this checkout
-    (a copy: setuptools' build dir stays out of it), once per run: xdist
+    """peep-hook's wheel, built without network from a copy of this checkout,
+    once per run: xdist
     workers share the directory above their own base temps and its lock."""
     base = tmp_path_factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):
         base = base.parent  # this run's, not the user's, directory of runs
-    shared = base / f"peep-hook-wheel-{_source_digest()}"
+    shared = base / f"peep-hook-wheel-{source_digest()}"
     shared.mkdir(exist_ok=True)
     with open(shared / "lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -74,9 +58,7 @@ def hook_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
             return built[0]
         source = shared / "source"
         shutil.rmtree(source, ignore_errors=True)  # left by a build that died
-        for name in _SOURCE_FILES:
-            copy = shutil.copytree if (ROOT / name).is_dir() else shutil.copy2
-            copy(ROOT / name, source / name)
+        copy_source(source)
         out = shared / "building"
         shutil.rmtree(out, ignore_errors=True)
         result = run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-index",

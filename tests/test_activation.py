@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 import tempfile
 import zipfile
 from pathlib import Path
 
 from tests._support.archives import tampered, wheel
-from tests._support.venvs import Venv, clean_env
+from tests._support.project import copy_source
+from tests._support.venvs import Venv, clean_env, run
 
 _IMPORTS_PIP_AND_REPORTS = (
     "import sys, pip; print('wrapt' in sys.modules, 'peep_hook.pip_patches' in sys.modules)"
@@ -194,3 +196,27 @@ def test_every_pip_the_suite_runs_caches_in_a_private_directory_not_the_users(ve
     cache = Path(result.stdout.strip())
     assert cache == Path(clean_env()["PIP_CACHE_DIR"])
     assert cache.parent == Path(tempfile.gettempdir()) and "peep-hook-pip-cache" in cache.name
+
+
+def test_editable_install_puts_the_start_up_files_at_the_top_and_arms_the_hook(
+        make_venv, wheelhouse, tmp_path):
+    # `pip install -e .` builds this editable wheel with setuptools (PEP 660);
+    # built here without network, by the tox environment's setuptools.
+    source = copy_source(tmp_path / "source")
+    built = run([sys.executable, "-c", "import sys; from setuptools import build_meta;"
+                 "print(build_meta.build_editable(sys.argv[1]))", tmp_path / "dist"], cwd=source)
+    assert built.returncode == 0, str(built)
+    editable = tmp_path / "dist" / built.stdout.split()[-1]
+    with zipfile.ZipFile(editable) as zf:
+        root = {n.split("/")[0] for n in zf.namelist()}
+    assert {"_peep_hook_start.py", "peep_hook.pth", "peep_hook.start"} <= root
+    venv = make_venv(hooked=False)
+    assert venv.pip("install", "-q", "--no-index", "--find-links", wheelhouse, "wrapt",
+                    editable).returncode == 0
+
+    # Not from this checkout's directory, where `import peep_hook` would find it anyway.
+    result = run([venv.python, "-c", "import sys, peep_hook;"
+                  "print('_peep_hook_start' in sys.modules, peep_hook.__file__)"], cwd=tmp_path)
+    assert result.returncode == 0, str(result)
+    armed, imported_from = result.stdout.split()
+    assert armed == "True" and Path(imported_from).parent == source / "peep_hook"
