@@ -7,9 +7,11 @@ RECORD then lists them and ``pip uninstall peep-hook`` removes them.
 """
 
 import os
+import shutil
 
-from setuptools import setup
+from setuptools import Distribution, setup
 from setuptools.command.build_py import build_py
+from setuptools.command.editable_wheel import editable_wheel
 
 # The start-up trampoline: kept in the package's source tree, installed as a
 # top-level module so that a Python start imports one small module, not two.
@@ -28,15 +30,20 @@ STARTUP_FILES = {
 }
 
 
+def write_startup_texts(directory):
+    for name, text in STARTUP_FILES.items():
+        with open(os.path.join(directory, name), "w", encoding="utf-8") as f:
+            f.write(text)
+
+
 class BuildPyWithStartupFiles(build_py):
     def run(self):
         super().run()
+        if getattr(self, "editable_mode", False):  # built nothing: see below
+            return
         os.replace(os.path.join(self.build_lib, TRAMPOLINE_SOURCE),
                    os.path.join(self.build_lib, TRAMPOLINE))
-        for name, text in STARTUP_FILES.items():
-            path = os.path.join(self.build_lib, name)
-            with open(path, "w", encoding="utf-8") as f:
-                f.write(text)
+        write_startup_texts(self.build_lib)
 
     def get_outputs(self, include_bytecode=True):
         moved = os.path.join(self.build_lib, TRAMPOLINE_SOURCE)
@@ -45,4 +52,31 @@ class BuildPyWithStartupFiles(build_py):
         ]
 
 
-setup(cmdclass={"build_py": BuildPyWithStartupFiles})
+class EditableWheelWithStartupFiles(editable_wheel):
+    """``pip install -e .``: the editable wheel's root gets the start-up files
+    too (the trampoline copied: after a change to ``_start.py``, install
+    again). Left to setuptools, it holds only its own finder: the hook is off."""
+
+    # A private method (setuptools 66.1 to 82 at least), the step that is
+    # given the root of the wheel being made.
+    def _run_build_commands(self, dist_name, unpacked_wheel, build_lib, tmp_dir):
+        built = super()._run_build_commands(dist_name, unpacked_wheel, build_lib, tmp_dir)
+        shutil.copy2(os.path.join(self.project_dir, TRAMPOLINE_SOURCE),
+                     os.path.join(unpacked_wheel, TRAMPOLINE))
+        write_startup_texts(unpacked_wheel)
+        return built
+
+
+class DistributionWithTrampoline(Distribution):
+    """Names the trampoline among the top-level modules (top_level.txt): it is
+    not a ``py_modules`` entry, as its source lives inside the package."""
+
+    def iter_distribution_names(self):
+        yield from super().iter_distribution_names()
+        yield TRAMPOLINE[:-len(".py")]
+
+
+setup(
+    distclass=DistributionWithTrampoline,
+    cmdclass={"build_py": BuildPyWithStartupFiles, "editable_wheel": EditableWheelWithStartupFiles},
+)

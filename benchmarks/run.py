@@ -111,7 +111,7 @@ from tests._support.venvs import Venv, clean_env  # noqa: E402
 BENCHMARKS = ("startup", "startup-global", "importtime", "pip-startup", "install", "realworld",
               "large", "memory", "scale", "verify")
 OPTIONAL = ("startup-pythons",)  # run only when named with --only
-SOURCE_FILES = ("peep_hook", "setup.py", "setup.cfg", "pyproject.toml", "README.rst")
+SOURCE_FILES = ("peep_hook", "setup.py", "setup.cfg", "pyproject.toml", "README.rst", "LICENSE")
 MIN_SETUPTOOLS = (70, 1)
 DEFAULT_RST = ROOT / "benchmarks" / "last-run.rst"
 MB = 1_000_000  # memory is reported in MB of 10**6 bytes

@@ -7,6 +7,7 @@ Nothing here touches the network.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import sys
@@ -16,10 +17,8 @@ from typing import Iterator
 import pytest
 
 from tests._support.index import Index
+from tests._support.project import copy_source, source_digest
 from tests._support.venvs import Venv, run
-
-ROOT = Path(__file__).resolve().parent.parent
-_SOURCE_FILES = ("peep_hook", "setup.py", "setup.cfg", "pyproject.toml", "README.rst")
 
 
 def _setting(name: str) -> str:
@@ -44,17 +43,29 @@ def wheelhouse() -> Path:
 
 @pytest.fixture(scope="session")
 def hook_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """peep-hook's wheel, built without network from a copy of this checkout
-    (a copy, so that parallel workers do not share setuptools' build dir)."""
-    source = tmp_path_factory.mktemp("source")
-    for name in _SOURCE_FILES:
-        copy = shutil.copytree if (ROOT / name).is_dir() else shutil.copy2
-        copy(ROOT / name, source / name)
-    out = tmp_path_factory.mktemp("dist")
-    result = run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-index",
-                  "--no-build-isolation", "-q", "-w", out, source])
-    assert result.returncode == 0, str(result)
-    return next(out.glob("peep_hook-*.whl"))
+    """peep-hook's wheel, built without network from a copy of this checkout,
+    once per run: xdist
+    workers share the directory above their own base temps and its lock."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # this run's, not the user's, directory of runs
+    shared = base / f"peep-hook-wheel-{source_digest()}"
+    shared.mkdir(exist_ok=True)
+    with open(shared / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        built = sorted((shared / "dist").glob("peep_hook-*.whl"))
+        if built:
+            return built[0]
+        source = shared / "source"
+        shutil.rmtree(source, ignore_errors=True)  # left by a build that died
+        copy_source(source)
+        out = shared / "building"
+        shutil.rmtree(out, ignore_errors=True)
+        result = run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-index",
+                      "--no-build-isolation", "-q", "-w", out, source])
+        assert result.returncode == 0, str(result)
+        out.rename(shared / "dist")  # only a finished build is ever found
+        return next((shared / "dist").glob("peep_hook-*.whl"))
 
 
 @pytest.fixture(scope="session")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
 from tests._support.archives import tampered, wheel
-from tests._support.venvs import Venv
+from tests._support.project import copy_source
+from tests._support.venvs import Venv, clean_env, run
 
 _IMPORTS_PIP_AND_REPORTS = (
     "import sys, pip; print('wrapt' in sys.modules, 'peep_hook.pip_patches' in sys.modules)"
@@ -34,6 +37,21 @@ def test_wheel_puts_pth_and_start_files_at_its_root_and_in_record(hook_wheel: Pa
     assert "peep_hook/_start.py" not in names  # installed at the top only
     assert len(pth.splitlines()) == 1 and pth.startswith("import ")
     assert start.strip() == "_peep_hook_start:install"
+
+
+def test_wheel_root_holds_exactly_the_start_up_files_the_package_and_its_metadata(
+        hook_wheel: Path):
+    with zipfile.ZipFile(hook_wheel) as zf:
+        names = zf.namelist()
+        dist_info = next(n.split("/")[0] for n in names if n.endswith(".dist-info/RECORD"))
+        top_level = zf.read(f"{dist_info}/top_level.txt").decode().split()
+        licensed = [n for n in names if n.startswith(dist_info) and n.endswith("/LICENSE")]
+        license_text = zf.read(licensed[0]).decode() if licensed else ""
+    assert {n.split("/")[0] for n in names} == {
+        "_peep_hook_start.py", "peep_hook.pth", "peep_hook.start", "peep_hook", dist_info}
+    # What pip and importlib.metadata report as the wheel's importable names.
+    assert sorted(top_level) == ["_peep_hook_start", "peep_hook"]
+    assert license_text.startswith("MIT License") and "peep-hook contributors" in license_text
 
 
 def test_python_that_never_imports_pip_loads_neither_wrapt_nor_pip(venv: Venv):
@@ -169,3 +187,36 @@ def test_pip_newer_than_tested_works_with_a_notice_when_its_patch_points_check_o
     venv.pip("uninstall", "-y", "alpha")
     index.publish(tampered(alpha))
     assert venv.pip("install", "-r", req, "-i", index.url).returncode == 1
+
+
+def test_every_pip_the_suite_runs_caches_in_a_private_directory_not_the_users(venv: Venv):
+    # pip's own answer, through the same clean_env every test's pip gets.
+    result = venv.pip("cache", "dir")
+    assert result.returncode == 0, str(result)
+    cache = Path(result.stdout.strip())
+    assert cache == Path(clean_env()["PIP_CACHE_DIR"])
+    assert cache.parent == Path(tempfile.gettempdir()) and "peep-hook-pip-cache" in cache.name
+
+
+def test_editable_install_puts_the_start_up_files_at_the_top_and_arms_the_hook(
+        make_venv, wheelhouse, tmp_path):
+    # `pip install -e .` builds this editable wheel with setuptools (PEP 660);
+    # built here without network, by the tox environment's setuptools.
+    source = copy_source(tmp_path / "source")
+    built = run([sys.executable, "-c", "import sys; from setuptools import build_meta;"
+                 "print(build_meta.build_editable(sys.argv[1]))", tmp_path / "dist"], cwd=source)
+    assert built.returncode == 0, str(built)
+    editable = tmp_path / "dist" / built.stdout.split()[-1]
+    with zipfile.ZipFile(editable) as zf:
+        root = {n.split("/")[0] for n in zf.namelist()}
+    assert {"_peep_hook_start.py", "peep_hook.pth", "peep_hook.start"} <= root
+    venv = make_venv(hooked=False)
+    assert venv.pip("install", "-q", "--no-index", "--find-links", wheelhouse, "wrapt",
+                    editable).returncode == 0
+
+    # Not from this checkout's directory, where `import peep_hook` would find it anyway.
+    result = run([venv.python, "-c", "import sys, peep_hook;"
+                  "print('_peep_hook_start' in sys.modules, peep_hook.__file__)"], cwd=tmp_path)
+    assert result.returncode == 0, str(result)
+    armed, imported_from = result.stdout.split()
+    assert armed == "True" and Path(imported_from).parent == source / "peep_hook"

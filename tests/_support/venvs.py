@@ -19,8 +19,8 @@ _DROPPED = {"PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "VIRTUAL_ENV", "PYTHONN
 
 
 @functools.lru_cache(maxsize=None)
-def _built_wheels() -> str:
-    return tempfile.mkdtemp(prefix="peep-hook-built-wheels-")
+def _private_dir(purpose: str) -> str:
+    return tempfile.mkdtemp(prefix=f"peep-hook-{purpose}-")
 
 
 def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -30,7 +30,9 @@ def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     }
     env.update(
         # Wheels built from sdists are kept here, not in this machine's user cache.
-        PEEP_HOOK_BUILT_WHEELS=_built_wheels(),
+        PEEP_HOOK_BUILT_WHEELS=_private_dir("built-wheels"),
+        # pip's HTTP and wheel caches: never this machine's user cache.
+        PIP_CACHE_DIR=_private_dir("pip-cache"),
         PIP_CONFIG_FILE=os.devnull,
         PIP_DISABLE_PIP_VERSION_CHECK="1",
         PIP_NO_INPUT="1",
