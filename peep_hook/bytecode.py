@@ -22,7 +22,8 @@ import marshal
 import os
 import sys
 import types
-from typing import Any, NamedTuple
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, NamedTuple, Sequence
 
 TAG = sys.implementation.cache_tag
 _HEADER = 16  # magic, flags, then mtime and size or a source hash (PEP 552)
@@ -100,6 +101,37 @@ def mismatch(pyc: bytes, source: bytes, source_path: str, optimize: int) -> str 
     if not isinstance(found, types.CodeType) or _key(found) != _key(expected):
         return "its code is not what its source compiles to"
     return None
+
+
+class Job(NamedTuple):
+    """One ``.pyc`` to compare: the arguments of :func:`mismatch`."""
+
+    pyc: bytes
+    source: bytes
+    source_path: str
+    optimize: int
+
+
+# Below this many files a pool's start-up costs more than it saves.
+_POOL_MIN = 200
+_BATCH = 64
+
+
+def mismatches(jobs: Sequence[Job], *, pool: bool = False) -> list[str | None]:
+    """:func:`mismatch` of each job, in order; with ``pool``, in a pool of
+    processes, one a CPU, when there are enough jobs to pay for it. Each worker
+    compiles with this same interpreter from the bytes given here (nothing is
+    read again), so the results are those of the serial loop."""
+    workers = min(os.cpu_count() or 1, len(jobs) // _POOL_MIN) if pool else 1
+    if workers < 2:
+        return [mismatch(*job) for job in jobs]
+    batches = [jobs[i:i + _BATCH] for i in range(0, len(jobs), _BATCH)]
+    with ProcessPoolExecutor(workers) as executor:
+        return [why for found in executor.map(_batch, batches) for why in found]
+
+
+def _batch(jobs: Sequence[Job]) -> list[str | None]:
+    return [mismatch(*job) for job in jobs]
 
 
 def _key(value: Any) -> Any:

@@ -357,7 +357,8 @@ def _check_installed_files(site: str, dists: list[Distribution], result: Result,
     verified = {task.full: task for task in tasks
                 if _judge(task, _hash_one(task), result) and task.path.endswith(".py")}
     cached = _find_unowned(site, owned, result)
-    _check_bytecode(listed_pycs, cached, verified, compiled, result)
+    # --deep compiles every .pyc: in a pool of processes (plain verify, one).
+    _check_bytecode(listed_pycs, cached, verified, compiled, result, pool=not trust_record)
 
 
 def _task(site: str, dist: Distribution, row: list[str], result: Result) -> _Task | None:
@@ -546,7 +547,7 @@ def _recorded_bytecode(meta: str) -> dict[str, str]:
 
 
 def _check_bytecode(listed: dict[str, _Task], cached: list[str], verified: dict[str, _Task],
-                    compiled: dict[str, str], result: Result) -> None:
+                    compiled: dict[str, str], result: Result, *, pool: bool = False) -> None:
     """Each ``.pyc`` this Python would load for a verified source must hold the
     code that source compiles to (or be, unchanged, what pip compiled from it at
     install); the rest are checked against RECORD where it gives a hash. Python
@@ -554,13 +555,16 @@ def _check_bytecode(listed: dict[str, _Task], cached: list[str], verified: dict[
     source that another check already reported."""
     other: dict[str, tuple[Distribution, list[str]]] = {}  # .pyc of another Python
     sourceless: dict[str, int] = {}
+    compare: list[tuple[str, _Task, bytecode.Job]] = []
     for full in sorted({*listed, *cached}):
         task = listed.get(full)
         where = bytecode.source_of(full)
         source = verified.get(where.source) if where is not None else None
         if where is not None and source is not None and _ours(full, where):
             if not _as_compiled(full, compiled.get(full), source.dist, result):
-                _compare(full, where, source, result)
+                job = _read_pair(full, where, source, result)
+                if job is not None:
+                    compare.append((full, source, job))
         elif task is not None and task.algorithm is not None:
             _judge(task, _hash_one(task), result)
             if where is not None and where.tag is None and not os.path.lexists(where.source):
@@ -573,6 +577,13 @@ def _check_bytecode(listed: dict[str, _Task], cached: list[str], verified: dict[
             result.add("unhashed", f"{task.dist.label()}: {task.path} is imported in place of "
                        "a source it does not have, and RECORD gives it no hash: it cannot be "
                        "checked", task.dist, full)
+    result.bytecode_checked += len(compare)
+    found = bytecode.mismatches([job for _, _, job in compare], pool=pool)
+    for (full, source, _), why in zip(compare, found):
+        if why is not None:
+            dist = source.dist
+            result.add("modified", f"{dist.label()}: {os.path.relpath(full, dist.location)}: "
+                       f"{why} ({source.path})", dist, full)
     for label, count in sourceless.items():
         result.notes.append(f"{label}: {count} .pyc file{'s' * (count != 1)} without source "
                             "(sourceless): checked against RECORD only")
@@ -611,38 +622,38 @@ def _ours(full: str, where: bytecode.Cached) -> bool:
         with open(full, "rb") as f:
             return f.read(4) == importlib.util.MAGIC_NUMBER
     except OSError:
-        return True  # _compare reports it unreadable
+        return True  # _read_pair reports it unreadable
 
 
-def _compare(full: str, where: bytecode.Cached, source: _Task, result: Result) -> None:
+def _read_pair(full: str, where: bytecode.Cached, source: _Task,
+               result: Result) -> bytecode.Job | None:
+    """The ``.pyc`` and its source to compare, read once; None when there is
+    nothing to compare (a problem, if any, is reported)."""
     dist = source.dist
     shown = os.path.relpath(full, dist.location)
     try:
         with open(full, "rb") as f:
             data = f.read()
     except FileNotFoundError:
-        return  # removed (as from a slimmed image): Python compiles the source again
+        return None  # removed (as from a slimmed image): Python compiles the source again
     except OSError as exc:
         result.add("unreadable", f"{dist.label()}: {shown} cannot be read: "
                    f"{exc.strerror or exc}", dist, full)
-        return
+        return None
     try:
         with open(where.source, "rb") as f:
             text = f.read()
     except OSError as exc:
         result.add("unreadable", f"{dist.label()}: {shown} cannot be read: "
                    f"{exc.strerror or exc}", dist, full)
-        return
+        return None
     assert source.algorithm is not None
     if _urlsafe(hashlib.new(source.algorithm, text).digest()) != source.digest:
         # Changed since it was hashed a moment ago.
         result.add("modified", f"{dist.label()}: {source.path} does not match its "
                    f"{source.algorithm} in RECORD", dist, source.full)
-        return
-    result.bytecode_checked += 1
-    why = bytecode.mismatch(data, text, where.source, where.optimize)
-    if why is not None:
-        result.add("modified", f"{dist.label()}: {shown}: {why} ({source.path})", dist, full)
+        return None
+    return bytecode.Job(data, text, where.source, where.optimize)
 
 
 # -- records against the files -----------------------------------------------------
