@@ -18,6 +18,7 @@ import marshal
 import py_compile
 import sys
 import zipfile
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from peep_hook import installed
@@ -731,3 +732,25 @@ def test_two_files_that_pin_different_versions_of_one_project_are_reported(tmp_p
     assert problem_kinds(report)[0] == "pin-conflict"
     message = report["problems"][0]["message"]
     assert "a.txt:2 pins 8.0" in message and "requirements.txt:2 pins 8.1" in message
+
+
+def test_deep_compiles_in_a_pool_with_the_serial_loop_s_results(monkeypatch):
+    from peep_hook import bytecode
+
+    good = [bytecode.Job(pyc(f"X = {i}\n"), f"X = {i}\n".encode(), "somewhere.py", 0)
+            for i in range(6)]
+    bad = [bytecode.Job(pyc("import os\n"), b"X = 1\n", "somewhere.py", 0),
+           bytecode.Job(b"junk", b"X = 1\n", "somewhere.py", 0),
+           bytecode.Job(pyc("X = 1\n"), b"def (\n", "somewhere.py", 0)]
+    jobs = good[:3] + bad + good[3:]
+    serial = bytecode.mismatches(jobs)
+    monkeypatch.setattr(bytecode, "_POOL_MIN", 1)
+    monkeypatch.setattr(bytecode, "_BATCH", 2)
+    monkeypatch.setattr(bytecode.os, "cpu_count", lambda: 2)  # a pool even on one CPU
+    started = []
+    monkeypatch.setattr(bytecode, "ProcessPoolExecutor",
+                        lambda n: started.append(n) or ProcessPoolExecutor(n))
+
+    assert bytecode.mismatches(jobs, pool=True) == serial
+    assert started == [2]
+    assert serial[:3] == serial[6:] == [None] * 3 and None not in serial[3:6]
