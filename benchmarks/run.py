@@ -43,7 +43,8 @@ install       ``pip install -r`` of 50 small wheels: peep comments (hooked) vs
 realworld     ``pip install -r`` of 43 real archives from PyPI (38 wheels, 5 sdists
               built from source; benchmarks/realworld.py), downloaded once into a
               cache (``--realworld-cache``), served from 127.0.0.1: hooked peep
-              vs unhooked ``--hash``
+              vs unhooked ``--hash``; then ``verify --deep --archives DIR`` (those
+              archives) vs plain ``verify`` over the environment the hook installed
 large         ``pip install -r`` of one 200 MB wheel (stored random data), with
               one hash and with three stacked hashes (two of other archives)
 memory        peak RSS of those large installs (each pip its own child; the
@@ -861,10 +862,14 @@ def bench_realworld(world: World, plan: Plan, cache: Path) -> list[Row]:
 
         first = install(world.hooked, files.peep)()  # and a check that the hook verified
         records = list(world.hooked.site_packages.glob("*.dist-info/PEEP_HOOK.json"))
-        world.hooked.reset()
         if len(records) < len(expected):
             raise BenchError(f"the hooked install left {len(records)} records for "
                              f"{len(expected)} archives\n{first.output[-4000:]}")
+        # Issue 25: verify --deep over this environment, against the same archives.
+        plain = [world.hooked.bin / "peep-hook", "verify", "--json", "-r", files.peep]
+        deep_rows = bench_verify_deep(world, plan, world.hooked, staging, files.peep, plain,
+                                      what="real-world environment, ")
+        world.hooked.reset()
         res = alternate([("A", install(world.hooked, files.peep)),
                          ("B", install(world.unhooked, files.native))],
                         plan.realworld_rounds, warmup=0, after=reset, what="realworld")
@@ -877,7 +882,7 @@ def bench_realworld(world: World, plan: Plan, cache: Path) -> list[Row]:
     return [paired_row(f"real-world install, {len(pins)} PyPI archives: hooked peep vs "
                        "unhooked --hash", ms(res["A"], "hooked, peep"),
                        ms(res["B"], "unhooked, --hash"), goal_ratio=1.02,
-                       cpu=(res["A"], res["B"]), note=note)]
+                       cpu=(res["A"], res["B"]), note=note)] + deep_rows
 
 
 def bench_large(world: World, plan: Plan, want: set[str]) -> list[Row]:
@@ -1102,7 +1107,7 @@ def bench_verify(world: World, plan: Plan, n: int = 100, total: int = 300 * MB) 
 
 
 def bench_verify_deep(world: World, plan: Plan, venv: Venv, archive_dir: Path, peep: Path,
-                      plain: list) -> list[Row]:
+                      plain: list, what: str = "") -> list[Row]:
     """verify --deep (every installed file against its archive, from a local directory)
     vs plain verify (against RECORD), alternating, over the same environment."""
     lines = []
@@ -1125,8 +1130,9 @@ def bench_verify_deep(world: World, plan: Plan, venv: Venv, archive_dir: Path, p
                     max(3, plan.install_rounds), what="verify --deep vs plain")
     a, b = Series("verify --deep", [s.seconds for s in res["A"]], "s"), \
         Series("verify", [s.seconds for s in res["B"]], "s")
-    row = paired_row(f"verify --deep --archives DIR vs plain verify, {on_archives} "
-                     "distributions", a, b, goal_ratio=None, cpu=(res["A"], res["B"]))
+    row = paired_row(f"verify --deep --archives DIR vs plain verify, {what or ''}"
+                     f"{on_archives} distributions", a, b, goal_ratio=None,
+                     cpu=(res["A"], res["B"]))
     row.goal, row.met = "A-B <= a few s", a.median - b.median <= 5.0
     row.note = (f"A-B = {a.median - b.median:+.2f} s; every installed file compared with its "
                 f"member in {on_archives} archives (each hashed first) and "
