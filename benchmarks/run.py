@@ -867,7 +867,7 @@ def bench_realworld(world: World, plan: Plan, cache: Path) -> list[Row]:
                              f"{len(expected)} archives\n{first.output[-4000:]}")
         # Issue 25: verify --deep over this environment, against the same archives.
         plain = [world.hooked.bin / "peep-hook", "verify", "--json", "-r", files.peep]
-        deep_rows = bench_verify_deep(world, plan, world.hooked, staging, files.peep, plain,
+        deep_rows = bench_verify_deep(world, plan, world.hooked, index.files, files.peep, plain,
                                       what="real-world environment, ")
         world.hooked.reset()
         res = alternate([("A", install(world.hooked, files.peep)),
