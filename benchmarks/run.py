@@ -1121,10 +1121,10 @@ def bench_verify_deep(world: World, plan: Plan, venv: Venv, archive_dir: Path, p
     deep = [venv.bin / "peep-hook", "verify", "--json", "--deep", "--archives", archive_dir,
             "-r", peep, "-r", tooling]
     log("verify: --deep --archives DIR vs plain verify")
-    # and warms the page cache; clean=False: problems reported, every dist on its archive
+    # and warms the page cache; clean=False: timed whatever --deep reports
     report = json.loads(measure(deep, cwd=world.tmp, expect=0 if clean else None).output)
     on_archives = sum(d["basis"] == "archive" for d in report["distributions"])
-    if (clean and not report["clean"]) or on_archives != len(report["distributions"]):
+    if clean and (not report["clean"] or on_archives != len(report["distributions"])):
         raise BenchError(f"verify --deep of the benchmark environment: {report['problems'][:5]}")
     res = alternate([("A", lambda: measure(deep, cwd=world.tmp, expect=0 if clean else None)),
                      ("B", lambda: measure(plain, cwd=world.tmp, expect=0 if clean else None))],
@@ -1140,7 +1140,8 @@ def bench_verify_deep(world: World, plan: Plan, venv: Venv, archive_dir: Path, p
                 f"{report['checked']['bytecode']:,} .pyc compiled from their verified source "
                 "(plain verify takes the record's hashes for those pip compiled); page cache warm")
     if report["problems"]:
-        row.note += (f"; --deep reported {len(report['problems'])} problems: "
+        row.note += (f"; {len(report['distributions'])} distributions, "
+                     f"--deep reported {len(report['problems'])} problems: "
                      + "; ".join(p["message"] for p in report["problems"][:3]))
     return [row]
 
