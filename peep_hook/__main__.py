@@ -2,4 +2,6 @@ import sys
 
 from peep_hook.cli import main
 
-sys.exit(main())
+# Guarded: verify --deep's pool, where processes are spawned, imports this module again.
+if __name__ == "__main__":
+    sys.exit(main())
