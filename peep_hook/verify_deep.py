@@ -348,26 +348,29 @@ def _against(dist: Distribution, archive: Archive) -> list[tuple[str, str | None
     name = os.path.basename(archive.path)
     data_dir = meta[: -len(".dist-info")] + ".data/"
     members: dict[str, str] = {}  # installed path -> member
+    schemes = _scheme_dirs(dist)
     with zipfile.ZipFile(archive.path) as zf:
         for info in zf.infolist():
             member = info.filename
             if member.endswith("/") or member == f"{meta}/RECORD":
                 continue
-            target = member
+            full = _full_path(site, member)
             if member.startswith(data_dir):
                 scheme, _, target = member[len(data_dir):].partition("/")
-                if scheme not in ("purelib", "platlib"):
-                    found.append((f"{member} is installed outside site-packages (.data/"
-                                  f"{scheme}): --deep does not compare it", None))
+                if scheme not in schemes:
+                    found.append((f"{member} is in no .data directory pip installs", None))
                     continue
-            members[_full_path(site, target)] = member
+                full = _data_path(dist, schemes, scheme, target)
+            members[full] = member
+        scripts = schemes["scripts"] + os.sep
         for full, member in members.items():
             # Byte code of a member's source: pip recompiles it, and its code is
             # what counts (plain verify's check compares it with the source's).
             where = bytecode.source_of(full) if full.endswith(".pyc") else None
             if where is not None and where.tag == bytecode.TAG and where.source in members:
                 continue
-            why = _same_bytes(zf, member, full)
+            is_script = member.startswith(data_dir) and full.startswith(scripts)
+            why = _same_script(zf, member, full) if is_script else _same_bytes(zf, member, full)
             if why:
                 found.append((f"{os.path.relpath(full, site)} {why} in {name}", full))
         entry_points = _entry_points(zf, f"{meta}/entry_points.txt")
@@ -375,6 +378,80 @@ def _against(dist: Distribution, archive: Archive) -> list[tuple[str, str | None
     if archive.built_from is not None:
         found += _against_sdist(archive, members)
     return found
+
+
+def _scheme_dirs(dist: Distribution) -> dict[str, str]:
+    """Where pip installs each ``.data`` directory of a wheel into ``dist.location``:
+    the interpreter's install scheme, placed relative to its site-packages (so that
+    RECORD's ``../../../bin/x`` resolves to the same path). Headers: pip's
+    ``include/site/pythonX.Y`` in a venv, else the interpreter's include dir;
+    below it, one directory named for the distribution (:func:`_data_path`)."""
+    paths = sysconfig.get_paths()
+    site = dist.location
+    base = next((paths[k] for k in ("platlib", "purelib")
+                 if os.path.realpath(paths[k]) == os.path.realpath(site)), paths["purelib"])
+    include = paths["include"]
+    if sys.prefix != getattr(sys, "base_prefix", sys.prefix):  # a venv, as pip sees it
+        include = os.path.join(sys.prefix, "include", "site",
+                               f"python{sys.version_info[0]}.{sys.version_info[1]}")
+
+    def place(path: str) -> str:
+        return os.path.normpath(os.path.join(site, os.path.relpath(path, base)))
+
+    return {"purelib": os.path.normpath(site), "platlib": os.path.normpath(site),
+            "scripts": place(paths["scripts"]), "headers": place(include),
+            "data": place(paths["data"])}
+
+
+def _data_path(dist: Distribution, schemes: dict[str, str], scheme: str, target: str) -> str:
+    if scheme != "headers":
+        return os.path.normpath(os.path.join(schemes[scheme], target))
+    # pip names the headers' directory as the requirement spells the project:
+    # take the one RECORD lists for this header, any under the headers dir.
+    base = schemes["headers"] + os.sep
+    for full in _record_fulls(dist):
+        if full.startswith(base) and full[len(base):].partition(os.sep)[2] == target:
+            return full
+    return os.path.normpath(os.path.join(base, dist.name, target))
+
+
+def _record_fulls(dist: Distribution) -> list[str]:
+    from peep_hook.verify import _full_path
+
+    try:
+        rows = _record_paths(dist)
+    except (OSError, UnicodeDecodeError, ValueError):
+        return []
+    return [_full_path(dist.location, path) for path in rows]
+
+
+def _record_paths(dist: Distribution) -> list[str]:
+    import csv
+
+    with open(os.path.join(dist.location, dist.metadata_dir, "RECORD"),
+              encoding="utf-8", newline="") as f:
+        return [row[0] for row in csv.reader(f) if row and row[0]]
+
+
+def _same_script(zf: zipfile.ZipFile, member: str, path: str) -> str | None:
+    """A ``.data/scripts`` member: pip replaces a first line ``#!python...`` with
+    its shebang for this interpreter and copies the rest."""
+    data = zf.read(member)
+    if not data.startswith(b"#!python"):
+        return _same_bytes(zf, member, path)
+    try:
+        with open(path, "rb") as f:
+            installed = f.read()
+    except FileNotFoundError:
+        return "is missing: it is a member"
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc}), to compare with its member"
+    first, _, rest = installed.partition(b"\n")
+    expected = data.partition(b"\n")[2]
+    shebang = first.rstrip(b"\r")
+    ok = (shebang.startswith(b"#!") and _is_this_python(os.fsdecode(shebang[2:].strip()))
+          and rest == expected)
+    return None if ok else "differs from its member (after pip's shebang)"
 
 
 def _same_bytes(zf: zipfile.ZipFile, member: str, path: str) -> str | None:
@@ -402,8 +479,7 @@ def _record_rows(dist: Distribution, archive: Archive, members: dict[str, str],
     site, meta = dist.location, dist.metadata_dir
     found: list[tuple[str, str | None]] = []
     try:
-        with open(os.path.join(site, meta, "RECORD"), encoding="utf-8", newline="") as f:
-            rows = [row[0] for row in csv.reader(f) if row and row[0]]
+        rows = _record_paths(dist)
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         return [(f"its RECORD cannot be read ({exc})", None)]
     pip_writes = {f"{meta}/{n}" for n in ("INSTALLER", "REQUESTED", "direct_url.json",

@@ -375,6 +375,41 @@ def test_deep_sees_a_module_changed_with_its_record_lines_rewritten(
     assert {p["distribution"] for p in kinds(again)["archive-mismatch"]} == {"alpha"}
 
 
+def test_deep_compares_what_a_wheel_installs_outside_site_packages(
+        venv, index, tmp_path, wheelhouse, pip_version, hook_wheel):
+    # .data/scripts (pip rewrites "#!python"), headers and data, where pip puts them.
+    data = "gamma-1.0.data"
+    gamma = wheel("gamma", "1.0", files={
+        f"{data}/scripts/tool": b"#!python\nprint('tool')\n",
+        f"{data}/headers/h.h": b"int gamma(void);\n",
+        f"{data}/data/share/x.txt": b"shared\n",
+        f"{data}/purelib/gamma_extra.py": b"EXTRA = 1\n"})
+    index.publish(gamma)
+    req = tmp_path / "requirements.txt"
+    req.write_text(gamma.peep_block())
+    installed_outside = [venv.bin / "tool", venv.path / "share" / "x.txt",
+                         *venv.path.glob("include/site/python*/gamma/h.h")]
+    try:
+        install(venv, index, req)
+        archives, tooling = deep_files(tmp_path, wheelhouse, pip_version, hook_wheel, gamma)
+        deep = ("--deep", "--archives", archives, "-r", tooling, "--json")
+
+        clean = peep_verify(venv, *deep, cwd=tmp_path)
+        assert clean.returncode == 0, str(clean)
+
+        site = venv.site_packages
+        script = (site / "../../../bin/tool").resolve()
+        rewrite(site, "gamma-1.0.dist-info", "../../../bin/tool",
+                script.read_bytes() + b"import os  # injected\n")
+        tampered_run = peep_verify(venv, *deep, cwd=tmp_path)
+        assert tampered_run.returncode == 1, str(tampered_run)
+        assert {str(script)} == {p["path"] for p in kinds(tampered_run)["archive-mismatch"]}
+    finally:
+        installed_outside += list(venv.path.glob("include/site/python*/gamma/h.h"))
+        for path in installed_outside:
+            path.unlink(missing_ok=True)
+
+
 def test_deep_names_a_distribution_whose_archive_is_unreachable(
         venv, index, tmp_path, wheelhouse, pip_version, hook_wheel):
     alpha, beta, req = two_wheels(index, tmp_path)
