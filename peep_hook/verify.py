@@ -120,6 +120,9 @@ class Distribution:
     #: (the wheel built at install from its verified sdist, kept outside site-packages)
     basis: str = "record"
     basis_reason: str | None = None  # --deep: why not against an archive
+    #: --deep: its "#!python" scripts proven against their members, whose RECORD
+    #: rows pip 20.3 leaves with the member's hash (it never rehashes them)
+    shebang_fixed: set[str] = field(default_factory=set)
 
     @property
     def key(self) -> str:
@@ -767,9 +770,11 @@ def _deep(result: Result, named: dict[str, Named], unnamed: list[tuple[str, set[
     # vouches for needs none (one it has must name that archive: verify_deep).
     vouched = {(d.name, d.version) for d in result.distributions
                if d.basis in ("archive", "built-wheel")}
+    fixed = {p for d in result.distributions if d.basis == "archive" for p in d.shebang_fixed}
     result.problems = [p for p in result.problems
-                       if p.kind not in ("no-record", "hash-not-in-files", "bad-record")
-                       or (p.distribution, p.version) not in vouched]
+                       if (p.kind not in ("no-record", "hash-not-in-files", "bad-record")
+                           or (p.distribution, p.version) not in vouched)
+                       and not (p.kind == "modified" and p.path in fixed)]
 
 
 # -- output -------------------------------------------------------------------------

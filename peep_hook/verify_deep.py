@@ -196,11 +196,13 @@ def check(result: Result, named: dict[str, Named], unnamed_hexes: set[str],
             result.add("no-archive", f"{dist.label()} was not checked against an archive: "
                        f"{reason}", dist)
             continue
-        outcomes = [_against(dist, archive) for archive in candidates]
+        fixed: list[set[str]] = [set() for _ in candidates]
+        outcomes = [_against(dist, archive, f) for archive, f in zip(candidates, fixed)]
         # Several wheels of one release may hold the same .dist-info: one must match.
-        best = next((a for a, o in zip(candidates, outcomes) if not o), None)
+        best = next((i for i, o in enumerate(outcomes) if not o), None)
         if best is not None:
-            _set_basis(dist, best)
+            _set_basis(dist, candidates[best])
+            dist.shebang_fixed = fixed[best]
             continue
         hinted = next((o for a, o in zip(candidates, outcomes) if a.sha256 == dist.record),
                       outcomes[0])
@@ -339,8 +341,10 @@ def _direct_url(dist: Distribution) -> object:
 # -- one distribution against one wheel ---------------------------------------------
 
 
-def _against(dist: Distribution, archive: Archive) -> list[tuple[str, str | None]]:
-    """What differs between the installed distribution and the wheel."""
+def _against(dist: Distribution, archive: Archive,
+             fixed: set[str]) -> list[tuple[str, str | None]]:
+    """What differs between the installed distribution and the wheel; ``fixed``
+    gets the scripts that match their member after pip's shebang."""
     from peep_hook.verify import _full_path
 
     site, meta = dist.location, dist.metadata_dir
@@ -370,7 +374,8 @@ def _against(dist: Distribution, archive: Archive) -> list[tuple[str, str | None
             if where is not None and where.tag == bytecode.TAG and where.source in members:
                 continue
             is_script = member.startswith(data_dir) and full.startswith(scripts)
-            why = _same_script(zf, member, full) if is_script else _same_bytes(zf, member, full)
+            why = (_same_script(zf, member, full, fixed) if is_script
+                   else _same_bytes(zf, member, full))
             if why:
                 found.append((f"{os.path.relpath(full, site)} {why} in {name}", full))
         entry_points = _entry_points(zf, f"{meta}/entry_points.txt")
@@ -433,7 +438,8 @@ def _record_paths(dist: Distribution) -> list[str]:
         return [row[0] for row in csv.reader(f) if row and row[0]]
 
 
-def _same_script(zf: zipfile.ZipFile, member: str, path: str) -> str | None:
+def _same_script(zf: zipfile.ZipFile, member: str, path: str,
+                 fixed: set[str]) -> str | None:
     """A ``.data/scripts`` member: pip replaces a first line ``#!python...`` with
     its shebang for this interpreter and copies the rest."""
     data = zf.read(member)
@@ -451,7 +457,10 @@ def _same_script(zf: zipfile.ZipFile, member: str, path: str) -> str | None:
     shebang = first.rstrip(b"\r")
     ok = (shebang.startswith(b"#!") and _is_this_python(os.fsdecode(shebang[2:].strip()))
           and rest == expected)
-    return None if ok else "differs from its member (after pip's shebang)"
+    if not ok:
+        return "differs from its member (after pip's shebang)"
+    fixed.add(path)
+    return None
 
 
 def _same_bytes(zf: zipfile.ZipFile, member: str, path: str) -> str | None:
