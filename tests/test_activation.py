@@ -173,6 +173,10 @@ def test_pip_newer_than_tested_works_with_a_notice_when_its_patch_points_check_o
     text = init.read_text()
     version_line = next(line for line in text.splitlines() if line.startswith("__version__"))
     init.write_text(text.replace(version_line, '__version__ = "99.0"'))
+    # Same size, maybe the same second: the cached byte code would still say
+    # the old version. Python must compile the changed file.
+    for cached in (init.parent / "__pycache__").glob("__init__.*.pyc"):
+        cached.unlink()
     alpha = wheel("alpha", "1.0")
     index.publish(alpha)
     req = tmp_path / "requirements.txt"
