@@ -61,14 +61,23 @@ fi
 #   pip's finder and session, so their tests run there;
 # - the tests of the holes an attacker's review found (tests/test_attacks.py,
 #   test_arming.py, test_messages.py), of a pip run below a protected pip
-#   (test_nested_pip.py) and of everyday workflows (test_workflows.py) on the
+#   (test_nested_pip.py), of everyday workflows (test_workflows.py) and
+#   verify --deep's proofs (test_verify.py, the --deep cases) on the
 #   two middle pips and on every other Python with the newest pip it
 #   supports, two environments at a time; on 3.8
 #   and 3.9 also the distributions' patched ensurepip under the global hook;
 # - the slow cases.
 # `-m full` runs everything everywhere.
+# verify --deep's proofs, which get archives through pip's finder and session:
+DEEP=$(for t in a_clean_environment_with_shipped_pyc_is_clean \
+        sees_a_module_changed_with_its_record_lines_rewritten \
+        names_a_distribution_whose_archive_is_unreachable \
+        gets_the_archives_from_pip_s_configured_index \
+        names_a_distribution_the_configured_index_cannot_give \
+        compares_what_a_wheel_installs_outside_site_packages; do
+    printf 'tests/test_verify.py::test_deep_%s ' "$t"; done)
 CORE="tests/test_attacks.py tests/test_arming.py tests/test_messages.py
-    tests/test_nested_pip.py tests/test_workflows.py"
+    tests/test_nested_pip.py tests/test_workflows.py $DEEP"
 PIP_INDEPENDENT="tests/test_reqfile.py tests/test_reqfile_properties.py tests/test_hashes.py
     tests/test_lint.py tests/test_port.py
     tests/test_units.py tests/test_global.py tests/test_bootstrap_steps.py"
