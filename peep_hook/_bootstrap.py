@@ -38,11 +38,19 @@ import sys
 # pip runs there, so the location is recorded now, at start-up.
 HOME = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
+# The facts below are defined here, the lowest layer, for every module that
+# can import peep_hook. The start-up files that cannot keep copies, proven
+# equal by tests/test_sitecustomize.py: _start.py (the per-environment
+# trampoline) and sitecustomize.py (the global hook's).
+
 #: pip commands that fetch archives: the ones that must never run unchecked.
 FETCHING_COMMANDS = frozenset({"install", "download", "wheel", "lock"})
 
 #: The administrator's configuration file name, beside a global hook.
 CONFIG_NAME = "peep-hook.ini"
+
+#: The oldest pip peep-hook supports (peep_hook.support has the whole range).
+OLDEST_PIP = (20, 3)
 
 # Every pip command from 20.3 to 26.3 runs through Command._main in this module.
 _COMMAND_MODULE = "pip._internal.cli.base_command"
@@ -51,7 +59,10 @@ _PREPARE_MODULE = "pip._internal.operations.prepare"
 # virtualenv's seeders take every wheel they install from this one's get_wheel
 # (under a global hook: peep_hook/seeding.py).
 _SEED_MODULE = "virtualenv.seed.wheels"
-_WATCHED = ("pip", _COMMAND_MODULE, _PREPARE_MODULE, _SEED_MODULE)
+#: The modules whose lookup starts the hook: pip's, which the trampoline
+#: watches, and virtualenv's, which only a global hook guards.
+PIP_MODULES = ("pip", _COMMAND_MODULE, _PREPARE_MODULE)
+WATCHED = PIP_MODULES + (_SEED_MODULE,)
 
 #: Set by a protected pip run for every process below it (the value: its
 #: policy mode). There setuptools' own fetching of build eggs is hooked too.
@@ -74,7 +85,7 @@ _busy = False
 def find_spec(fullname, path=None, target=None):
     """Notice pip's modules as they are imported."""
     global _busy
-    if _busy or not (fullname in _WATCHED or (
+    if _busy or not (fullname in WATCHED or (
             fullname == _SETUPTOOLS_MODULE and os.environ.get(BELOW_PIP_ENV))):
         return None
     _busy = True
@@ -164,7 +175,7 @@ def start(global_home=None):
             return
         # pip may have been imported before the hook started (a .pth file
         # sorting before peep_hook.pth, a sitecustomize): arm at once.
-        for name in _WATCHED + (_SETUPTOOLS_MODULE,):
+        for name in WATCHED + (_SETUPTOOLS_MODULE,):
             module = sys.modules.get(name)
             if module is not None and not _initializing(module):
                 _loaded(module)
@@ -381,9 +392,9 @@ def _load():
                 # Its internals differ, so the patches fail to import: say why.
                 _state["problem"] = (
                     "peep-hook cannot protect pip {}: it is older than the oldest "
-                    "supported (20.3), so pip cannot check archive hashes. Upgrade pip "
+                    "supported ({}), so pip cannot check archive hashes. Upgrade pip "
                     "(with hashes for it), or set PEEP_HOOK=off to run one command "
-                    "unchecked.".format(_pip_version())
+                    "unchecked.".format(_pip_version(), ".".join(map(str, OLDEST_PIP)))
                 )
             else:
                 _state["problem"] = (
@@ -410,7 +421,7 @@ def _pip_older_than_supported():
         if not digits:
             return False  # not a version we can read: say what failed instead
         numbers.append(int(digits))
-    return tuple(numbers) < (20, 3)
+    return tuple(numbers) < OLDEST_PIP
 
 
 def _check_layout(pip_module):

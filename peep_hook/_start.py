@@ -14,7 +14,12 @@ exit status 1 and say which file to remove; everything else runs as usual.
 
 import sys
 
+# Copies of peep_hook._bootstrap's facts: this module imports nothing but sys
+# at start-up. tests/test_sitecustomize.py proves them equal.
+# _bootstrap.PIP_MODULES: pip's modules whose lookup starts the hook.
 _WATCHED = ("pip", "pip._internal.cli.base_command", "pip._internal.operations.prepare")
+# _bootstrap.FETCHING_COMMANDS: refused when the hook is half installed.
+_FETCHING = ("install", "download", "wheel", "lock")  # a constant: no cost at start-up
 # _bootstrap.BELOW_PIP_ENV: below a protected pip run, the bootstrap also
 # watches setuptools (which fetches setup_requires itself), so it starts now.
 _BELOW_PIP_ENV = "PEEP_HOOK_BELOW_PIP"
@@ -81,7 +86,7 @@ def _half_installed(exc):
 
     # Below a protected pip run (a build backend's pip, in-process or not),
     # any pip is refused; elsewhere only a command that fetches.
-    if _BELOW_PIP_ENV in os.environ or {"install", "download", "wheel", "lock"} & set(sys.argv[1:]):
+    if _BELOW_PIP_ENV in os.environ or set(_FETCHING).intersection(sys.argv[1:]):
 
         pth = os.path.join(os.path.dirname(os.path.abspath(__file__)), "peep_hook.pth")
         raise SystemExit(

@@ -60,7 +60,7 @@ from peep_hook.patches import (
 )
 from peep_hook.patches.common import Wrapper, state
 from peep_hook.pins import HANDOFF_ENV, HandoffError, Pins
-from peep_hook.support import NEWEST_TESTED, OLDEST_SUPPORTED, version_tuple
+from peep_hook.support import OLDEST_SUPPORTED, supported_range, version_tuple
 
 # -- targets -------------------------------------------------------------------
 
@@ -232,8 +232,7 @@ def activate(config_path: str | None = None) -> None:
             problems.append(str(exc))
     if problems or setup:
         cure = (
-            "Use a pip that peep-hook supports (20.3 to "
-            f"{'.'.join(map(str, NEWEST_TESTED))}) or a newer peep-hook"
+            f"Use a pip that peep-hook supports ({supported_range()}) or a newer peep-hook"
             if problems else "Fix what is named above"
         )
         raise HookUnavailable(

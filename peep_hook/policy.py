@@ -33,7 +33,6 @@ _STRENGTH = {OFF: 0, WARN: 1, STRICT: 2}
 
 ENV_VAR = "PEEP_HOOK"
 AUDIT_ENV_VAR = "PEEP_HOOK_AUDIT_LOG"
-CONFIG_NAME = "peep-hook.ini"
 _SECTION = "peep-hook"
 
 

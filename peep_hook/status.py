@@ -43,24 +43,22 @@ def _bootstrap_state() -> Dict[str, Any]:
     """What the start-up bootstrap did in this process (it may be a global copy)."""
     module = sys.modules.get("peep_hook._bootstrap")
     state = getattr(module, "_state", None)
-    if not isinstance(state, dict):
-        # The global hook's sitecustomize and a per-environment .pth's
-        # trampoline wait for pip, and load the bootstrap only when pip is
-        # looked up.
-        for finder in sys.meta_path:
-            if getattr(finder, "__name__", None) == "_peep_hook_global_watch":
-                home = getattr(finder, "home", None)  # the bootstrap it will load
-                return {"started": True, "global_home": home,
-                        "file": os.path.join(home, "peep_hook", "_bootstrap.py") if home else None}
-        trampoline = sys.modules.get("_peep_hook_start")
-        waiting = trampoline is not None and trampoline in sys.meta_path
-        return {"started": waiting, "global_home": None,
-                "file": getattr(trampoline, "__file__", None) if waiting else None}
-    return {
-        "started": bool(state.get("watching") or state.get("armed") or state.get("loaded")),
-        "global_home": state.get("global_home"),
-        "file": getattr(module, "__file__", None),
-    }
+    if isinstance(state, dict) and (state.get("watching") or state.get("armed")
+                                    or state.get("loaded")):
+        return {"started": True, "global_home": state.get("global_home"),
+                "file": getattr(module, "__file__", None)}
+    # Not started (this command imports the bootstrap for its facts, and
+    # never starts it): the global hook's sitecustomize and a per-environment
+    # .pth's trampoline wait for pip, and start it only when pip is looked up.
+    for finder in sys.meta_path:
+        if getattr(finder, "__name__", None) == "_peep_hook_global_watch":
+            home = getattr(finder, "home", None)  # the bootstrap it will load
+            return {"started": True, "global_home": home,
+                    "file": globalhook.bootstrap_file(home) if home else None}
+    trampoline = sys.modules.get("_peep_hook_start")
+    waiting = trampoline is not None and trampoline in sys.meta_path
+    return {"started": waiting, "global_home": None,
+            "file": getattr(trampoline, "__file__", None) if waiting else None}
 
 
 def _same_path(a: Optional[str], b: Optional[str]) -> bool:

@@ -9,8 +9,11 @@ from __future__ import annotations
 import re
 from typing import Tuple
 
-#: Oldest pip the patch points are known for, and the newest release tested.
-OLDEST_SUPPORTED = (20, 3)
+from peep_hook._bootstrap import OLDEST_PIP
+
+#: Oldest pip the patch points are known for (the bootstrap, which imports
+#: nothing, tells it too), and the newest release tested.
+OLDEST_SUPPORTED = OLDEST_PIP
 NEWEST_TESTED = (26, 3)
 
 SUPPORTED = "supported"
