@@ -211,18 +211,31 @@ def enable(stdlib: Optional[str] = None, *, sources: Optional[Dict[str, str]] = 
     """
     stdlib = stdlib or stdlib_dir()
     sources = sources or package_sources()
-    site_file = os.path.join(stdlib, SITECUSTOMIZE)
     home = os.path.join(stdlib, HOME_NAME)
     if not os.path.isdir(stdlib):
         raise GlobalHookError(f"{stdlib} is not a directory")
     _makedir(home)
+    _install_packages(home, sources, say)
+    _record_state(stdlib, home, _version_of(sources["wrapt"]), say)
+    if policy is not None or audit_log is not None:
+        _write_config(os.path.join(home, CONFIG_NAME), policy, audit_log)
+        say(f"wrote {os.path.join(home, CONFIG_NAME)}")
+    _install_sitecustomize(stdlib, say)
+    return detect(stdlib)
 
+
+def _install_packages(home: str, sources: Dict[str, str], say: Callable[[str], None]) -> None:
     for name in PACKAGES:
         _install_copy(sources[name], os.path.join(home, name))
     _write_text(os.path.join(home, "__main__.py"), _MAIN_TEXT)
     _compile_tree(home)
     say(f"copied peep-hook {__version__} and wrapt {_version_of(sources['wrapt'])} to {home}")
 
+
+def _record_state(stdlib: str, home: str, wrapt_version: str,
+                  say: Callable[[str], None]) -> None:
+    """Keep the previous sitecustomize.py (the first time), and say what was done."""
+    site_file = os.path.join(stdlib, SITECUSTOMIZE)
     state = _read_state(home)
     if not is_ours(site_file):
         state["created_pycache"] = not os.path.isdir(os.path.join(stdlib, "__pycache__"))
@@ -234,23 +247,22 @@ def enable(stdlib: Optional[str] = None, *, sources: Optional[Dict[str, str]] = 
     state.update(
         format=1,
         peep_hook_version=__version__,
-        wrapt_version=_version_of(sources["wrapt"]),
+        wrapt_version=wrapt_version,
         python=sys.version.split()[0],
         enabled_by=sys.executable,
         enabled_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     )
     _write_text(os.path.join(home, STATE_NAME), json.dumps(state, indent=2, sort_keys=True) + "\n")
 
-    if policy is not None or audit_log is not None:
-        _write_config(os.path.join(home, CONFIG_NAME), policy, audit_log)
-        say(f"wrote {os.path.join(home, CONFIG_NAME)}")
 
+def _install_sitecustomize(stdlib: str, say: Callable[[str], None]) -> None:
+    """Put the global sitecustomize.py in place (last: it starts the hook)."""
+    site_file = os.path.join(stdlib, SITECUSTOMIZE)
     source = sitecustomize_source()
     if not _same_content(site_file, source):
         _write_bytes(site_file, source)  # atomic: a rename over the old one
     _compile(site_file, own_dir=False)
     say(f"{site_file} starts peep-hook in this interpreter and every venv made from it")
-    return detect(stdlib)
 
 
 def _version_of(package_dir: str) -> str:
@@ -446,35 +458,9 @@ def disable(stdlib: Optional[str] = None, *,
     stdlib = stdlib or stdlib_dir()
     site_file = os.path.join(stdlib, SITECUSTOMIZE)
     home = os.path.join(stdlib, HOME_NAME)
-    pycache = os.path.join(stdlib, "__pycache__")
-    saved_dir = os.path.join(home, SAVED_DIR)
-    saved = os.path.join(saved_dir, SITECUSTOMIZE)
-    state = _read_state(home)
-    previous = state.get("previous_sitecustomize")
-
     changed = False
     if is_ours(site_file):
-        if previous and not os.path.lexists(saved):
-            raise GlobalHookError(
-                f"{saved} is missing, so the previous sitecustomize.py cannot be "
-                f"restored; nothing was changed. Restore it by hand, then run this again."
-            )
-        _remove_bytecode(pycache)
-        if os.path.lexists(saved):
-            os.replace(saved, site_file)
-            say(f"restored the previous {site_file}")
-        else:
-            os.unlink(site_file)
-            say(f"removed {site_file}")
-        _remove_bytecode(pycache)  # any written for ours in the meantime
-        kept = os.path.join(saved_dir, PYCACHE_SAVED)
-        for name in _sitecustomize_bytecode(kept):
-            os.replace(os.path.join(kept, name), os.path.join(pycache, name))
-        if state.get("created_pycache"):
-            try:
-                os.rmdir(pycache)  # only if empty
-            except OSError:
-                pass
+        _restore_previous(stdlib, home, say)
         changed = True
     elif os.path.isdir(home) and os.path.lexists(site_file):
         say(f"{site_file} is not peep-hook's: left as it is")
@@ -488,6 +474,36 @@ def disable(stdlib: Optional[str] = None, *,
     if not changed:
         say("the global hook was not enabled; nothing to do")
     return detect(stdlib)
+
+
+def _restore_previous(stdlib: str, home: str, say: Callable[[str], None]) -> None:
+    """Put back the sitecustomize.py and bytecode enable kept, or remove ours."""
+    site_file = os.path.join(stdlib, SITECUSTOMIZE)
+    pycache = os.path.join(stdlib, "__pycache__")
+    saved_dir = os.path.join(home, SAVED_DIR)
+    saved = os.path.join(saved_dir, SITECUSTOMIZE)
+    state = _read_state(home)
+    if state.get("previous_sitecustomize") and not os.path.lexists(saved):
+        raise GlobalHookError(
+            f"{saved} is missing, so the previous sitecustomize.py cannot be "
+            f"restored; nothing was changed. Restore it by hand, then run this again."
+        )
+    _remove_bytecode(pycache)
+    if os.path.lexists(saved):
+        os.replace(saved, site_file)
+        say(f"restored the previous {site_file}")
+    else:
+        os.unlink(site_file)
+        say(f"removed {site_file}")
+    _remove_bytecode(pycache)  # any written for ours in the meantime
+    kept = os.path.join(saved_dir, PYCACHE_SAVED)
+    for name in _sitecustomize_bytecode(kept):
+        os.replace(os.path.join(kept, name), os.path.join(pycache, name))
+    if state.get("created_pycache"):
+        try:
+            os.rmdir(pycache)  # only if empty
+        except OSError:
+            pass
 
 
 def _remove_bytecode(pycache: str) -> None:
