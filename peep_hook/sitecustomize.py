@@ -19,8 +19,9 @@ never stand in for the administrator's), so it keeps its own copies of the
 bootstrap's facts below; tests/test_sitecustomize.py proves them equal.
 
 The previous file runs in this module's namespace, as it did when it was the
-sitecustomize. So every name here starts with ``_peep_hook``/``PEEP_HOOK``,
-and the functions import inside themselves, that neither clobbers the other.
+sitecustomize. So that neither clobbers the other, every name here but
+TYPE_CHECKING starts with ``_peep_hook``/``PEEP_HOOK``, and the functions
+import what they use inside themselves.
 Imported under any other name than ``sitecustomize`` (``peep_hook.sitecustomize``
 by ``enable`` and the tests), it only defines them.
 """
