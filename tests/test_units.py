@@ -64,3 +64,21 @@ def test_cut_short_archives_are_recognised(tmp_path):
     short.write_bytes(tarball.read_bytes()[:-10])
     assert not looks_incomplete(str(tarball)) and looks_incomplete(str(short))
     assert "truncated" in report._mismatch_hint("0" * 64, "x.whl", incomplete=True)
+
+
+def test_status_does_not_take_the_bootstrap_it_imported_for_a_started_hook(monkeypatch):
+    import sys
+
+    from peep_hook import _bootstrap, status
+
+    trampoline = SimpleNamespace(__name__="_peep_hook_start", __file__="/site/_peep_hook_start.py")
+    monkeypatch.setitem(sys.modules, "_peep_hook_start", trampoline)
+    monkeypatch.setattr(sys, "meta_path", [trampoline])
+    monkeypatch.setattr(_bootstrap, "_state", dict(_bootstrap._state, watching=False,
+                                                    armed=False, loaded=False))
+
+    assert "peep_hook._bootstrap" in sys.modules  # status imports it for its facts
+    assert status._bootstrap_state() == {"started": True, "global_home": None,
+                                         "file": "/site/_peep_hook_start.py"}
+    monkeypatch.setattr(sys, "meta_path", [])
+    assert status._bootstrap_state()["started"] is False
