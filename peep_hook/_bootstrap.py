@@ -39,9 +39,9 @@ import sys
 HOME = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # The facts below are defined here, the lowest layer, for every module that
-# can import peep_hook. The start-up files that cannot keep copies, proven
-# equal by tests/test_sitecustomize.py: _start.py (the per-environment
-# trampoline) and sitecustomize.py (the global hook's).
+# can import peep_hook. The two start-up files that cannot import it keep
+# copies, proven equal by tests/test_sitecustomize.py: _start.py (the
+# per-environment trampoline) and sitecustomize.py (the global hook's).
 
 #: pip commands that fetch archives: the ones that must never run unchecked.
 FETCHING_COMMANDS = frozenset({"install", "download", "wheel", "lock"})

@@ -11,8 +11,8 @@ from typing import Tuple
 
 from peep_hook._bootstrap import OLDEST_PIP
 
-#: Oldest pip the patch points are known for (the bootstrap, which imports
-#: nothing, tells it too), and the newest release tested.
+#: Oldest pip the patch points are known for (defined in the bootstrap, which
+#: names it when the patches cannot load), and the newest release tested.
 OLDEST_SUPPORTED = OLDEST_PIP
 NEWEST_TESTED = (26, 3)
 
