@@ -60,14 +60,13 @@ import importlib
 import os
 import pathlib
 import re
-import shlex
 import shutil
 import sys
 import tarfile
 import tempfile
 import zipfile
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from email.message import Message
 from typing import IO, Any, Union
@@ -77,15 +76,19 @@ from peep_hook import fill_resolve
 from peep_hook.fill_pip import Download, File, FillError, PipIndex, redact, redact_text
 from peep_hook.fill_resolve import Candidate, Requirement
 from peep_hook.hashes import hex_to_peep
-from peep_hook.lint import (  # the linter's readers: the same view of a line as `check`
-    _BOMS,
+from peep_hook.pins import canonical_name as normalize
+from peep_hook.reqfile import (  # the same view of a line as `check`
     CONSTRAINTS,
     REQUIREMENTS,
-    _break_args_options,
-    normalize,
+    break_args_options,
+    expand_env,
+    includes,
+    logical_lines,
     parse_requirement,
+    read_file,
+    scan,
+    sha256_options,
 )
-from peep_hook.reqfile import logical_lines, scan
 
 __all__ = ["FillError", "Settings", "run"]
 
@@ -95,15 +98,10 @@ TRUST_NOTE = (
 )
 
 _WHEEL_SUFFIX = ".whl"
-_HASH_OPTION_RE = re.compile(r"--hash[=\s]+sha256:(?P<hex>[0-9a-fA-F]{64})")
 _REMOTE_RE = re.compile(r"(?:https?|file):", re.IGNORECASE)
 _VCS_RE = re.compile(r"(?:git|hg|svn|bzr)\+", re.IGNORECASE)
-_ENV_VAR_RE = re.compile(r"\$\{(?P<name>[A-Z0-9_]+)\}")  # what pip expands in files
 _LEGACY_BUILD_REQUIRES = ("setuptools>=40.8.0",)
 _MAX_MEMBER = 8 << 20  # larger pyproject.toml or METADATA members are not read
-
-# The requirements-file options fill follows itself (to find the files to edit).
-_INCLUDES = {"-r": "-r", "--requirement": "-r", "-c": "-c", "--constraint": "-c"}
 
 
 @dataclass
@@ -195,15 +193,8 @@ class _ReqFile:
 
     @classmethod
     def read(cls, path: str) -> _ReqFile:
-        with open(path, "rb") as f:
-            data = f.read()
-        for bom, encoding in _BOMS:
-            if data.startswith(bom):
-                return cls(path, bom, encoding, data[len(bom):].decode(encoding), True)
-        try:
-            return cls(path, b"", "utf-8", data.decode("utf-8"), True)
-        except UnicodeDecodeError as exc:
-            raise ValueError(f"not UTF-8 text (byte {exc.start})") from None
+        bom, encoding, text = read_file(path)
+        return cls(path, bom, encoding, text, True)
 
     @classmethod
     def new(cls, path: str) -> _ReqFile:
@@ -419,7 +410,7 @@ class _Filler:
             return
         self.files[real] = f
         for logical in logical_lines(f.text):
-            text = _expand(logical.text)
+            text = expand_env(logical.text)
             if not text:
                 continue
             if logical.is_option:
@@ -430,12 +421,12 @@ class _Filler:
     def option(self, f: _ReqFile, lineno: int, text: str) -> None:
         """Follow -r and -c to the local files to edit; pip reads every option."""
         try:
-            tokens = shlex.split(text)
+            found = includes(text)
         except ValueError as exc:
             self.fail((f, lineno), f"cannot read option line: {exc}")
             return
-        for option, value in _includes(tokens):
-            self.include(f, lineno, value, REQUIREMENTS if option == "-r" else CONSTRAINTS)
+        for kind, value in found:
+            self.include(f, lineno, expand_env(value), kind)
 
     def include(self, f: _ReqFile, lineno: int, target: str, kind: str) -> None:
         if _REMOTE_RE.match(target):
@@ -455,7 +446,7 @@ class _Filler:
             raise FillError(f"{req.display} has a malformed hash line; left as it is "
                             "('peep-hook check' says more)")
         entry.allowed = {h.hex for h in block if h.hex is not None}
-        entry.allowed.update(m["hex"].lower() for m in _HASH_OPTION_RE.finditer(req.options))
+        entry.allowed.update(sha256_options(req.options))
         hashed = bool(block) or "--hash" in req.options
         if req.editable:
             message = f"{req.display} is editable: pip cannot hash-check it; not filled"
@@ -464,7 +455,7 @@ class _Filler:
             else:
                 raise FillError(message)
             return
-        args = _break_args_options(entry.text)[0].strip()
+        args = break_args_options(entry.text)[0].strip()
         if req.direct:
             self.fill_direct(entry, args, hashed)
         else:
@@ -815,31 +806,8 @@ class _Filler:
 # -- small readers ---------------------------------------------------------------
 
 
-def _includes(tokens: list[str]) -> Iterator[tuple[str, str]]:
-    """(-r or -c, file) for each include on an option line, as optparse reads them."""
-    index = 0
-    while index < len(tokens):
-        token = tokens[index]
-        index += 1
-        name, equals, value = token.partition("=") if token.startswith("--") else (
-            token[:2], "=" if token[2:] else "", token[2:])
-        option = _INCLUDES.get(name)
-        if option is None:
-            continue
-        if not equals:
-            if index >= len(tokens):
-                continue
-            value = tokens[index]
-            index += 1
-        yield option, _expand(value)
-
-
-def _expand(text: str) -> str:
-    return _ENV_VAR_RE.sub(lambda m: os.environ.get(m["name"], m.group()), text)
-
-
 def _label(entry: _Entry) -> str:
-    args = _break_args_options(entry.text)[0].split(";")[0].strip()
+    args = break_args_options(entry.text)[0].split(";")[0].strip()
     return redact(args)
 
 
