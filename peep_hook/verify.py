@@ -37,7 +37,6 @@ import base64
 import csv
 import hashlib
 import importlib.util
-import json
 import os
 import platform
 import re
@@ -84,7 +83,6 @@ KINDS = (
     "no-archive",         # --deep: no verified archive to check it against (and why)
 )
 
-_HEX64 = re.compile(r"[0-9a-f]{64}")
 _READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
@@ -546,13 +544,9 @@ def _recorded_bytecode(meta: str) -> dict[str, str]:
     hash): a ``.pyc`` that still has that hash needs no compiling, as a file
     that still has its RECORD hash needs no other check."""
     try:
-        with open(os.path.join(meta, RECORD_NAME), encoding="utf-8") as f:
-            value = json.load(f).get("bytecode")
-    except (OSError, ValueError, AttributeError):
+        return installed.load_record(meta).bytecode
+    except (OSError, ValueError):
         return {}
-    if not isinstance(value, dict):
-        return {}
-    return {k: v for k, v in value.items() if isinstance(k, str) and isinstance(v, str)}
 
 
 def _check_bytecode(listed: dict[str, _Task], cached: list[str], verified: dict[str, _Task],
@@ -670,17 +664,17 @@ def _read_pair(full: str, where: bytecode.Cached, source: _Task,
 
 def _read_record(dist: Distribution) -> tuple[str | None, str | None]:
     """(sha256, problem) of a distribution's peep-hook record."""
-    path = os.path.join(dist.location, dist.metadata_dir, RECORD_NAME)
+    meta = os.path.join(dist.location, dist.metadata_dir)
+    path = os.path.join(meta, RECORD_NAME)
     try:
-        with open(path, encoding="utf-8") as f:
-            value = json.load(f).get("sha256")
+        record = installed.load_record(meta)
     except FileNotFoundError:
         return None, None
-    except (OSError, ValueError, AttributeError) as exc:
+    except (OSError, ValueError) as exc:
         return None, f"cannot read {path}: {exc}"
-    if isinstance(value, str) and _HEX64.fullmatch(value):
-        return value, None
-    return None, f"{path} holds no sha256"
+    if record.sha256 is None:
+        return None, f"{path} holds no sha256"
+    return record.sha256, None
 
 
 def _check_records(result: Result, named: dict[str, Named],
