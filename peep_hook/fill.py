@@ -73,7 +73,7 @@ from typing import IO, Any, Union
 from urllib.parse import urlsplit, urlunsplit
 
 from peep_hook import fill_resolve
-from peep_hook.fill_pip import Download, File, FillError, PipIndex, redact, redact_text
+from peep_hook.fill_pip import Download, File, FillError, PipIndex, error_text, redact
 from peep_hook.fill_resolve import Candidate, Requirement
 from peep_hook.hashes import hex_to_peep
 from peep_hook.pins import canonical_name as normalize
@@ -169,11 +169,6 @@ class _Packaging:
                        for extra in extras)
         except ValueError as exc:  # packaging's Undefined* errors
             raise FillError(f"cannot evaluate marker '{marker}': {exc}") from None
-
-
-def _reason(exc: BaseException) -> str:
-    reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or exc
-    return redact_text(str(reason))
 
 
 # -- the files being filled ------------------------------------------------------
@@ -347,7 +342,7 @@ class _Filler:
                 try:
                     f.write()
                 except OSError as exc:
-                    self.fail(f.path, f"cannot write: {_reason(exc)}")
+                    self.fail(f.path, f"cannot write: {error_text(exc)}")
         self.report(out, changed)
         return 1 if self.failures else 0
 
@@ -404,9 +399,9 @@ class _Filler:
             f = _ReqFile.read(path)
         except (OSError, ValueError) as exc:
             if origin is None:
-                self.fail(path, f"cannot read: {_reason(exc)}")
+                self.fail(path, f"cannot read: {error_text(exc)}")
             else:
-                self.fail(origin, f"cannot read {path}: {_reason(exc)}")
+                self.fail(origin, f"cannot read {path}: {error_text(exc)}")
             return
         self.files[real] = f
         for logical in logical_lines(f.text):

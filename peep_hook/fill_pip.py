@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from importlib import import_module
 from typing import Any, Iterable, Sequence
 
+from peep_hook import audit
 from peep_hook.hashes import EMPTY_SHA256_HEX
 
 
@@ -234,7 +235,7 @@ class PipIndex:
                                constraint=constraint):
                     pass
             except Exception as exc:  # pip's InstallationError and friends
-                raise FillError(f"pip cannot read it: {_reason(exc)}") from None
+                raise FillError(f"pip cannot read it: {error_text(exc)}") from None
         control = self.all_options.format_control
         control.no_binary.clear()
         control.only_binary.clear()
@@ -273,7 +274,7 @@ class PipIndex:
         try:
             result = self.finder.find_best_candidate(name, specifier, hashes=hashes)
         except _errors() as exc:
-            raise FillError(f"cannot read the index: {_reason(exc)}") from None
+            raise FillError(f"cannot read the index: {error_text(exc)}") from None
         best = result.best_candidate
         return None if best is None else self._file(best)
 
@@ -281,7 +282,7 @@ class PipIndex:
         try:
             return list(finder.find_all_candidates(name))
         except _errors() as exc:
-            raise FillError(f"cannot read the index: {_reason(exc)}") from None
+            raise FillError(f"cannot read the index: {error_text(exc)}") from None
 
     @staticmethod
     def _file(candidate: Any) -> File:
@@ -303,7 +304,7 @@ class PipIndex:
             response.raise_for_status()
             data = response.content
         except _errors() as exc:
-            raise FillError(f"cannot download {redact(f.metadata_url)}: {_reason(exc)}") \
+            raise FillError(f"cannot download {redact(f.metadata_url)}: {error_text(exc)}") \
                 from None
         if f.metadata_sha256 and hashlib.sha256(data).hexdigest() != f.metadata_sha256:
             raise FillError(f"{redact(f.metadata_url)}: the index publishes sha256="
@@ -335,7 +336,7 @@ class PipIndex:
             finally:
                 response.close()
         except _errors() as exc:
-            raise FillError(f"cannot download {redact(url)}: {_reason(exc)}") from None
+            raise FillError(f"cannot download {redact(url)}: {error_text(exc)}") from None
         if digest.hexdigest() == EMPTY_SHA256_HEX:
             raise FillError(f"{redact(url)} is empty (a truncated download?)")
         result = Download(path, digest.hexdigest(), filename)
@@ -382,15 +383,11 @@ def _errors() -> tuple[type[BaseException], ...]:
     return (OSError, _lookup("pip._internal.exceptions", "PipError"))
 
 
-def _reason(exc: BaseException) -> str:
+def error_text(exc: BaseException) -> str:
+    """Why an operation failed, for a message: any URL password redacted."""
     if hasattr(exc, "reference") and hasattr(exc, "message"):  # pip's DiagnosticPipError
         context = getattr(exc, "context", None)
         text = f"{exc.message}" + (f": {context}" if context else "")
-        return redact_text(re.sub(r"\[/?[a-z ]*\]", "", text))  # its rich markup
+        return audit.redact(re.sub(r"\[/?[a-z ]*\]", "", text))  # its rich markup
     reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or exc
-    return redact_text(str(reason))
-
-
-def redact_text(text: str) -> str:
-    """Any user:password@ in a message, redacted (requests' errors quote URLs)."""
-    return re.sub(r"(//[^/@\s:]*):[^/@\s]*@", r"\1:****@", text)
+    return audit.redact(str(reason))  # requests' errors quote URLs
