@@ -128,6 +128,11 @@ class File:
     metadata_url: str | None = None
     metadata_sha256: str | None = None
 
+    @property
+    def yanked_note(self) -> str:
+        """What to add to how it was hashed: whether the index yanked it."""
+        return ", yanked on the index" if self.yanked else ""
+
 
 @dataclass
 class Download:
@@ -341,6 +346,25 @@ class PipIndex:
             raise FillError(f"{redact(url)} is empty (a truncated download?)")
         result = Download(path, digest.hexdigest(), filename)
         self._downloads[url] = result
+        return result
+
+    def fetch(self, f: File) -> Download:
+        """Download a file; its hash must be the one the index published, if any."""
+        download = self.download(f.url)
+        if f.sha256 is not None and f.sha256 != download.sha256:
+            raise FillError(f"{f.filename}: the index publishes sha256={f.sha256} but served "
+                            f"an archive with sha256={download.sha256}; not filled")
+        return download
+
+    def hashes(self, files: Sequence[File]) -> list[tuple[str, str, str]]:
+        """(sha256, file name, how it was hashed) of each file, by file name: as
+        the index publishes it, else downloaded."""
+        result = []
+        for f in sorted(files, key=lambda f: f.filename):
+            if f.sha256 is not None:
+                result.append((f.sha256, f.filename, "published by the index" + f.yanked_note))
+            else:
+                result.append((self.fetch(f).sha256, f.filename, "downloaded" + f.yanked_note))
         return result
 
     # -- the target
