@@ -16,7 +16,7 @@ from peep_hook.fill_report import Log, Where
 from peep_hook.reqfile import (
     break_args_options,
     expand_env,
-    includes,
+    include,
     logical_lines,
     read_file,
     scan,
@@ -167,11 +167,12 @@ class Walk:
     def _option(self, f: ReqFile, lineno: int, text: str) -> None:
         """Follow -r and -c to the local files to edit; pip reads every option."""
         try:
-            found = includes(text)
+            found = include(text)
         except ValueError as exc:
             self.log.fail((f, lineno), f"cannot read option line: {exc}")
             return
-        for kind, target in found:
+        if found is not None:
+            kind, target = found
             self._include(f, lineno, expand_env(target), kind)
 
     def _include(self, f: ReqFile, lineno: int, target: str, kind: str) -> None:

@@ -22,7 +22,7 @@ from peep_hook.reqfile import (
     LogicalLine,
     Requirement,
     hash_options,
-    includes,
+    include,
     logical_lines,
     parse_requirement,
     read_requirements_file,
@@ -137,15 +137,17 @@ class Checker:
 
     def _include(self, where: Finding, line: str) -> None:
         try:
-            found = includes(line)
+            found = include(line)
         except ValueError:
             return
-        for kind, target in found:
-            if _SCHEME_RE.search(target) or "${" in target:
-                self._note(where, f"not following {target} (only local files are checked)")
-                continue
-            self.visit(os.path.normpath(os.path.join(os.path.dirname(where.filename), target)),
-                       kind, where)
+        if found is None:
+            return
+        kind, target = found
+        if _SCHEME_RE.search(target) or "${" in target:
+            self._note(where, f"not following {target} (only local files are checked)")
+            return
+        self.visit(os.path.normpath(os.path.join(os.path.dirname(where.filename), target)),
+                   kind, where)
 
     def requirement(self, where: Finding, logical: LogicalLine, hashes: FileHashes,
                      kind: str) -> None:

@@ -18,7 +18,7 @@ pip's own reader, so they equal pip's ``ParsedLine.lineno``.
 :func:`logical_lines` groups the other lines as pip's ``join_lines`` does, for
 tools that lint or rewrite a file rather than install from it. The rest reads
 a file as the pip-free commands (``check``, ``fill``, ``verify``, ``port``)
-need it, the way pip does: :func:`read_file` decodes it, :func:`includes`
+need it, the way pip does: :func:`read_file` decodes it, :func:`include`
 reads ``-r``/``-c`` option lines, :func:`parse_requirement` a requirement line
 and :func:`hash_options` its ``--hash`` options.
 """
@@ -412,11 +412,20 @@ def expand_env(text: str) -> str:
     return _ENV_VAR_RE.sub(lambda m: os.environ.get(m["name"], m.group()), text)
 
 
-def includes(line: str) -> list[tuple[str, str]]:
-    """(REQUIREMENTS or CONSTRAINTS, target) for each ``-r``/``-c`` on an
-    option line, in any of optparse's spellings. Raises ValueError when the
+def include(line: str) -> Optional[tuple[str, str]]:
+    """The file an option line includes, as (REQUIREMENTS or CONSTRAINTS,
+    target), or None. Options in any of optparse's spellings; of several, pip
+    follows the first ``-r``, else the first ``-c``. Raises ValueError when the
     line cannot be split as a shell would."""
-    tokens = shlex.split(line)
+    found = _includes(shlex.split(line))
+    for kind in (REQUIREMENTS, CONSTRAINTS):
+        for wanted, target in found:
+            if wanted == kind:
+                return kind, target
+    return None
+
+
+def _includes(tokens: list[str]) -> list[tuple[str, str]]:
     found = []
     index = 0
     while index < len(tokens):
