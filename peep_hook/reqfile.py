@@ -579,8 +579,4 @@ def hash_options(text: str) -> list[HashOption]:
 
 def sha256_options(text: str) -> list[str]:
     """The digests, in lower case, of the well-formed sha256 ``--hash`` options."""
-    return [digest for digest in map(_sha256, hash_options(text)) if digest is not None]
-
-
-def _sha256(option: HashOption) -> Optional[str]:
-    return option.sha256
+    return [option.sha256 for option in hash_options(text) if option.sha256 is not None]
