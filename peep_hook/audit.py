@@ -84,7 +84,9 @@ def describe(destination: str) -> str:
 
 # Credentials in a URL (an index given as https://user:token@host/simple):
 # events travel to a file other users may read, or to the fleet's log
-# pipeline. Redacted as pip redacts them in its own output.
+# pipeline. Redacted as pip redacts them in its own output. The one redactor
+# of free text (pip's redact_auth_from_url takes one URL): fill's messages
+# quote errors that hold URLs, and use it too.
 _URL_AUTH = re.compile(r"(://)([^/@\s:]*)(:[^/@\s]*)?@")
 
 

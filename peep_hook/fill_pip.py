@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from importlib import import_module
 from typing import Any, Iterable, Sequence
 
+from peep_hook import audit
 from peep_hook.hashes import EMPTY_SHA256_HEX
 
 
@@ -126,6 +127,11 @@ class File:
     #: PEP 658: the wheel's METADATA, served beside it (pip 22.3+ reads the link)
     metadata_url: str | None = None
     metadata_sha256: str | None = None
+
+    @property
+    def yanked_note(self) -> str:
+        """What to add to how it was hashed: whether the index yanked it."""
+        return ", yanked on the index" if self.yanked else ""
 
 
 @dataclass
@@ -234,7 +240,7 @@ class PipIndex:
                                constraint=constraint):
                     pass
             except Exception as exc:  # pip's InstallationError and friends
-                raise FillError(f"pip cannot read it: {_reason(exc)}") from None
+                raise FillError(f"pip cannot read it: {error_text(exc)}") from None
         control = self.all_options.format_control
         control.no_binary.clear()
         control.only_binary.clear()
@@ -273,7 +279,7 @@ class PipIndex:
         try:
             result = self.finder.find_best_candidate(name, specifier, hashes=hashes)
         except _errors() as exc:
-            raise FillError(f"cannot read the index: {_reason(exc)}") from None
+            raise FillError(f"cannot read the index: {error_text(exc)}") from None
         best = result.best_candidate
         return None if best is None else self._file(best)
 
@@ -281,7 +287,7 @@ class PipIndex:
         try:
             return list(finder.find_all_candidates(name))
         except _errors() as exc:
-            raise FillError(f"cannot read the index: {_reason(exc)}") from None
+            raise FillError(f"cannot read the index: {error_text(exc)}") from None
 
     @staticmethod
     def _file(candidate: Any) -> File:
@@ -303,7 +309,7 @@ class PipIndex:
             response.raise_for_status()
             data = response.content
         except _errors() as exc:
-            raise FillError(f"cannot download {redact(f.metadata_url)}: {_reason(exc)}") \
+            raise FillError(f"cannot download {redact(f.metadata_url)}: {error_text(exc)}") \
                 from None
         if f.metadata_sha256 and hashlib.sha256(data).hexdigest() != f.metadata_sha256:
             raise FillError(f"{redact(f.metadata_url)}: the index publishes sha256="
@@ -335,11 +341,30 @@ class PipIndex:
             finally:
                 response.close()
         except _errors() as exc:
-            raise FillError(f"cannot download {redact(url)}: {_reason(exc)}") from None
+            raise FillError(f"cannot download {redact(url)}: {error_text(exc)}") from None
         if digest.hexdigest() == EMPTY_SHA256_HEX:
             raise FillError(f"{redact(url)} is empty (a truncated download?)")
         result = Download(path, digest.hexdigest(), filename)
         self._downloads[url] = result
+        return result
+
+    def fetch(self, f: File) -> Download:
+        """Download a file; its hash must be the one the index published, if any."""
+        download = self.download(f.url)
+        if f.sha256 is not None and f.sha256 != download.sha256:
+            raise FillError(f"{f.filename}: the index publishes sha256={f.sha256} but served "
+                            f"an archive with sha256={download.sha256}; not filled")
+        return download
+
+    def hashes(self, files: Sequence[File]) -> list[tuple[str, str, str]]:
+        """(sha256, file name, how it was hashed) of each file, by file name: as
+        the index publishes it, else downloaded."""
+        result = []
+        for f in sorted(files, key=lambda f: f.filename):
+            if f.sha256 is not None:
+                result.append((f.sha256, f.filename, "published by the index" + f.yanked_note))
+            else:
+                result.append((self.fetch(f).sha256, f.filename, "downloaded" + f.yanked_note))
         return result
 
     # -- the target
@@ -382,15 +407,11 @@ def _errors() -> tuple[type[BaseException], ...]:
     return (OSError, _lookup("pip._internal.exceptions", "PipError"))
 
 
-def _reason(exc: BaseException) -> str:
+def error_text(exc: BaseException) -> str:
+    """Why an operation failed, for a message: any URL password redacted."""
     if hasattr(exc, "reference") and hasattr(exc, "message"):  # pip's DiagnosticPipError
         context = getattr(exc, "context", None)
         text = f"{exc.message}" + (f": {context}" if context else "")
-        return redact_text(re.sub(r"\[/?[a-z ]*\]", "", text))  # its rich markup
+        return audit.redact(re.sub(r"\[/?[a-z ]*\]", "", text))  # its rich markup
     reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or exc
-    return redact_text(str(reason))
-
-
-def redact_text(text: str) -> str:
-    """Any user:password@ in a message, redacted (requests' errors quote URLs)."""
-    return re.sub(r"(//[^/@\s:]*):[^/@\s]*@", r"\1:****@", text)
+    return audit.redact(str(reason))  # requests' errors quote URLs

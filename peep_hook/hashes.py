@@ -25,7 +25,7 @@ EMPTY_SHA256_HEX = hashlib.sha256(b"").hexdigest()
 _PEEP_RE = re.compile(r"[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]")
 _HEX_RE = re.compile(r"[0-9a-fA-F]{64}")
 
-_CHUNK = 1 << 20
+CHUNK = 1 << 20  # bytes read at a time when hashing a file
 
 
 class MalformedHash(ValueError):
@@ -108,7 +108,7 @@ def looks_incomplete(path: str) -> bool:
             return not zipfile.is_zipfile(path)
         if name.endswith((".tar.gz", ".tgz")):
             with gzip.open(path, "rb") as f:
-                while f.read(_CHUNK):
+                while f.read(CHUNK):
                     pass
     except (OSError, EOFError, zlib.error):
         return True
@@ -119,6 +119,6 @@ def sha256_of_file(path: str) -> str:
     """Hex SHA-256 of a file, read in chunks so memory stays bounded."""
     digest = hashlib.sha256()
     with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(_CHUNK), b""):
+        for chunk in iter(lambda: f.read(CHUNK), b""):
             digest.update(chunk)
     return digest.hexdigest()

@@ -17,11 +17,12 @@ import csv
 import hashlib
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
 import zipfile
-from typing import Iterable
+from typing import Iterable, NamedTuple
 
 from peep_hook import bytecode
 from peep_hook.pins import canonical_name
@@ -129,12 +130,39 @@ def read_record(location: str | None, name: str | None, version: str) -> str | N
 
 
 def _load(directory: str) -> str | None:
+    """The hook's view: a record that cannot be read, or holds no sha256, is
+    none, and the distribution is reinstalled (fail closed)."""
     try:
-        with open(os.path.join(directory, RECORD_NAME), encoding="utf-8") as f:
-            value = json.load(f).get("sha256")
-    except (OSError, ValueError, AttributeError):
+        return load_record(directory).sha256
+    except (OSError, ValueError):
         return None
-    return value if isinstance(value, str) else None
+
+
+class Record(NamedTuple):
+    """What a ``PEEP_HOOK.json`` says."""
+
+    #: the verified archive's sha256; None unless 64 lower-case hex digits, as
+    #: peep-hook writes it: anything else is no record of a verified archive
+    sha256: str | None
+    #: RECORD path -> hash of each ``.pyc`` pip compiled at install
+    bytecode: dict[str, str]
+
+
+_SHA256_RE = re.compile(r"[0-9a-f]{64}")
+
+
+def load_record(directory: str) -> Record:
+    """Read the record in a ``.dist-info`` directory, for the hook and ``verify``
+    alike. Raises OSError (FileNotFoundError if there is none) or ValueError."""
+    with open(os.path.join(directory, RECORD_NAME), encoding="utf-8") as f:
+        data = json.load(f)
+    if not isinstance(data, dict):
+        raise ValueError(f"{RECORD_NAME} holds no JSON object")
+    sha256, compiled = data.get("sha256"), data.get("bytecode")
+    return Record(
+        sha256 if isinstance(sha256, str) and _SHA256_RE.fullmatch(sha256) else None,
+        {k: v for k, v in compiled.items() if isinstance(k, str) and isinstance(v, str)}
+        if isinstance(compiled, dict) else {})
 
 
 def _normal_version(version: str) -> str:

@@ -15,7 +15,6 @@ with ``\\n`` whatever the input used, as pip reads both alike.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -25,15 +24,12 @@ from peep_hook.reqfile import (
     FileHashes,
     HashLine,
     LogicalLine,
+    hash_options,
     logical_lines,
     scan,
+    sha256_options,
 )
 
-# A --hash option with a sha256 value, as pip's option parser takes it (after
-# '=' or whitespace), and the spaces after it. The value is taken whole so a
-# bad digest is reported, not half-converted. pip spells the algorithm in
-# lower case only.
-_SHA256_OPTION_RE = re.compile(r"(?<!\S)--hash(?:=|[ \t]+)sha256:(?P<digest>\S*)[ \t]*")
 _INDENT = "    "
 
 
@@ -126,7 +122,7 @@ def _warnings(hashes: FileHashes, stranded: Sequence[HashLine] = ()) -> list[tup
 
 def _new_hexes(hashes: FileHashes, logical: LogicalLine) -> list[str]:
     """The block's digests that the requirement does not already carry."""
-    present = {m.group("digest").lower() for m in _SHA256_OPTION_RE.finditer(logical.text)}
+    present = set(sha256_options(logical.text))
     new = [h.hex for h in hashes.hashes_for(logical.lineno) if h.hex is not None]
     return [hex_digest for hex_digest in _unique(new) if hex_digest not in present]
 
@@ -199,11 +195,17 @@ def _live_and_rest(line: str) -> tuple[str, str]:
 
 
 def _remove_sha256_options(live: str, digests: list[str]) -> str:
-    def remove(match: re.Match[str]) -> str:
-        digests.append(match.group("digest"))
-        return ""
-
-    removed = _SHA256_OPTION_RE.sub(remove, live)
+    """``live`` without its sha256 ``--hash`` options and the blanks after
+    each; their digests, as written (a bad one is reported, not half-converted),
+    go into ``digests``."""
+    pieces: list[str] = []
+    kept_from = 0
+    for option in hash_options(live):
+        if option.value.startswith("sha256:"):
+            digests.append(option.digest)
+            pieces.append(live[kept_from:option.start])
+            kept_from = len(live) - len(live[option.end:].lstrip(" \t"))
+    removed = "".join(pieces) + live[kept_from:]
     # Spaces that separated the text from a continuation backslash stay.
     return removed if live[-1:].isspace() else removed.rstrip()
 

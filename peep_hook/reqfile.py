@@ -16,20 +16,28 @@ Line numbers are physical and 1-based and come from ``str.splitlines``, as in
 pip's own reader, so they equal pip's ``ParsedLine.lineno``.
 
 :func:`logical_lines` groups the other lines as pip's ``join_lines`` does, for
-tools that lint or rewrite a file rather than install from it.
+tools that lint or rewrite a file rather than install from it. The rest reads
+a file as the pip-free commands (``check``, ``fill``, ``verify``, ``port``)
+need it, the way pip does: :func:`read_file` decodes it, :func:`include`
+reads ``-r``/``-c`` option lines, :func:`parse_requirement` a requirement line
+and :func:`hash_options` its ``--hash`` options.
 """
 
 from __future__ import annotations
 
 import binascii
+import codecs
 import contextlib
 import functools
 import gc
+import os
 import re
+import shlex
 from dataclasses import dataclass
 from typing import Iterator, NamedTuple, Optional, Sequence, cast
 
 from peep_hook.hashes import STRICT_BASE64, MalformedHash, peep_to_hex
+from peep_hook.pins import canonical_name
 
 # peep's own pattern (label, colon and spacing exactly as peep required).
 _HASH_LINE_RE = re.compile(r"\s*#\s+sha256:\s+(?P<value>\S+)\s*(?:#.*)?$")
@@ -345,3 +353,230 @@ def _flush(result: list[LogicalLine], start: int, group: list[str]) -> None:
     if group:
         result.append(LogicalLine(start, tuple(group)))
         group.clear()
+
+
+# -- a file's bytes --------------------------------------------------------------
+
+
+class Decoded(NamedTuple):
+    """A file's text, and how it was encoded (to write it back the same way)."""
+
+    bom: bytes
+    encoding: str
+    text: str
+
+
+# UTF-32 first: its little-endian BOM begins with UTF-16's.
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+def decode(data: bytes) -> Decoded:
+    """Decode a requirements file as pip does for the usual cases: a BOM names
+    the encoding, otherwise UTF-8. Raises ValueError."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return Decoded(bom, encoding, data[len(bom):].decode(encoding))
+    try:
+        return Decoded(b"", "utf-8", data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not UTF-8 text (byte {exc.start})") from None
+
+
+def read_file(path: str) -> Decoded:
+    """:func:`decode` a file's bytes. Raises OSError or ValueError."""
+    with open(path, "rb") as f:
+        return decode(f.read())
+
+
+def read_requirements_file(path: str) -> str:
+    """The text of a requirements file. Raises OSError or ValueError."""
+    return read_file(path).text
+
+
+# -- option lines ------------------------------------------------------------------
+
+REQUIREMENTS, CONSTRAINTS = "requirements", "constraints"
+_INCLUDES = {"-r": REQUIREMENTS, "--requirement": REQUIREMENTS,
+             "-c": CONSTRAINTS, "--constraint": CONSTRAINTS}
+_ENV_VAR_RE = re.compile(r"\$\{(?P<name>[A-Z0-9_]+)\}")  # what pip expands in files
+
+
+def expand_env(text: str) -> str:
+    """``${NAME}`` replaced by the environment variable's value, as pip does."""
+    return _ENV_VAR_RE.sub(lambda m: os.environ.get(m["name"], m.group()), text)
+
+
+def include(line: str) -> Optional[tuple[str, str]]:
+    """The file an option line includes, as (REQUIREMENTS or CONSTRAINTS,
+    target), or None. Options in any of optparse's spellings; of several, pip
+    follows the first ``-r``, else the first ``-c``. Raises ValueError when the
+    line cannot be split as a shell would."""
+    found = _includes(shlex.split(line))
+    for kind in (REQUIREMENTS, CONSTRAINTS):
+        for wanted, target in found:
+            if wanted == kind:
+                return kind, target
+    return None
+
+
+def _includes(tokens: list[str]) -> list[tuple[str, str]]:
+    found = []
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        index += 1
+        name, equals, value = token.partition("=") if token.startswith("--") else (
+            token[:2], "=" if token[2:] else "", token[2:])
+        kind = _INCLUDES.get(name)
+        if kind is None:
+            continue
+        if not equals:
+            if index >= len(tokens):
+                continue
+            value = tokens[index]
+            index += 1
+        found.append((kind, value))
+    return found
+
+
+# -- requirement lines -------------------------------------------------------------
+
+# PEP 508 names.
+_NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
+_NAMED_RE = re.compile(rf"(?P<name>{_NAME})\s*(?:\[[^\]]*\])?\s*(?P<rest>.*)")
+_EGG_RE = re.compile(rf"[#&]egg=(?P<name>{_NAME})")
+_URL_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://|file:|[A-Za-z]:[\\/]")
+_ARCHIVE_RE = re.compile(r"\.(?:whl|zip|tar|tar\.gz|tgz|tar\.bz2|tbz|tar\.xz|txz)$", re.I)
+# One == or === specifier, optionally in the old parentheses: pip's is_pinned,
+# less the prefix match ``==1.*``, which pins no one version.
+_PIN_RE = re.compile(r"\(?\s*(?:==\s*[A-Za-z0-9._+!-]+|===\s*[A-Za-z0-9._*+!-]+)\s*\)?")
+_EDITABLE_LINE_RE = re.compile(
+    r"(?:-e|--editable)(?:\s*=\s*|\s*)(?P<target>\S+)(?P<options>.*)")
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """What a requirement line says, read with regular expressions, not pip."""
+
+    display: str  # the name as written, or the URL/path when no name is known
+    key: Optional[str]  # PEP 503-normalized name; None when unknown
+    pinned: bool  # exactly one == or === specifier, not ==X.*
+    direct: bool  # URL, path or editable: pinned by what it points at
+    editable: bool
+    has_marker: bool
+    options: str  # the per-requirement options (``--hash`` ...)
+    version: Optional[str] = None  # the version pinned, if pinned
+
+
+def parse_requirement(text: str) -> Optional[Requirement]:
+    """Read a requirement line as pip's ``break_args_options`` splits it; None
+    if it is not one pip could read."""
+    editable = _EDITABLE_LINE_RE.fullmatch(text)
+    if editable is not None:
+        target = editable.group("target")
+        return _direct(target, editable.group("options"), editable=True)
+    args, options = break_args_options(text)
+    if _is_direct(args):
+        return _direct(args, options, editable=False)
+    named = _NAMED_RE.fullmatch(args.strip())
+    if named is None:
+        return None
+    name, rest = named.group("name"), named.group("rest")
+    if rest.startswith("@"):  # PEP 508 direct reference: name @ url
+        return Requirement(name, canonical_name(name), pinned=False, direct=True,
+                           editable=False, has_marker=";" in rest, options=options)
+    spec, semicolon, _ = rest.partition(";")
+    pinned = _PIN_RE.fullmatch(spec.strip()) is not None
+    return Requirement(name, canonical_name(name), pinned=pinned, direct=False,
+                       editable=False, has_marker=bool(semicolon), options=options,
+                       version=spec.strip(" ()=") if pinned else None)
+
+
+def break_args_options(line: str) -> tuple[str, str]:
+    """pip's split: the arguments end at the first space-separated token that
+    starts with '-' (markers may hold spaces, so pip cannot shlex them)."""
+    tokens = line.split(" ")
+    for index, token in enumerate(tokens):
+        if token.startswith("-"):
+            return " ".join(tokens[:index]), " ".join(tokens[index:])
+    return line, ""
+
+
+def _is_direct(args: str) -> bool:
+    first = args.strip().split(";")[0].split()
+    target = first[0] if first else ""
+    return bool(
+        _URL_RE.match(target)
+        or target.startswith((".", "/", "~", "\\"))
+        or "/" in target
+        or "\\" in target
+        or _ARCHIVE_RE.search(target.split("#")[0])
+    )
+
+
+def _direct(target: str, options: str, editable: bool) -> Requirement:
+    egg = _EGG_RE.search(target)
+    name = egg.group("name") if egg else None
+    has_marker = re.search(r"\s;", target) is not None  # URLs need a space before ';'
+    return Requirement(name or target.strip(), canonical_name(name) if name else None,
+                       pinned=False, direct=True, editable=editable, has_marker=has_marker,
+                       options=options)
+
+
+# -- pip's --hash options ----------------------------------------------------------
+
+# A --hash option as pip's option parser takes it: its value after '=' or
+# whitespace, taken whole so a bad digest is reported, not half-read.
+_HASH_OPTION_RE = re.compile(r"(?<!\S)--hash(?:=|\s+)(?P<value>\S*)")
+# pip's strong hashes and their hex lengths; pip spells them in lower case only.
+_HEX_LENGTHS = {"sha256": 64, "sha384": 96, "sha512": 128}
+
+
+class HashOption(NamedTuple):
+    """One ``--hash`` option: where it is in the text searched, and its value."""
+
+    start: int
+    end: int
+    value: str  # ``algorithm:hexdigest``, as written
+
+    @property
+    def algorithm(self) -> str:
+        return self.value.partition(":")[0]
+
+    @property
+    def digest(self) -> str:
+        return self.value.partition(":")[2]
+
+    @property
+    def sha256(self) -> Optional[str]:
+        """The digest in lower case, if this is a well-formed sha256 option."""
+        if self.algorithm == "sha256" and self.problem is None:
+            return self.digest.lower()
+        return None
+
+    @property
+    def problem(self) -> Optional[str]:
+        """Why pip would refuse the value, or None."""
+        length = _HEX_LENGTHS.get(self.algorithm)
+        if length is None:
+            return (f"malformed hash: --hash={self.value} does not name one of "
+                    f"{', '.join(_HEX_LENGTHS)}")
+        if not re.fullmatch(rf"[0-9a-fA-F]{{{length}}}", self.digest):
+            return f"malformed hash: --hash={self.value} is not {length} hex digits"
+        return None
+
+
+def hash_options(text: str) -> list[HashOption]:
+    """The ``--hash`` options in ``text`` (a requirement's options, or a line)."""
+    return [HashOption(m.start(), m.end(), m["value"]) for m in _HASH_OPTION_RE.finditer(text)]
+
+
+def sha256_options(text: str) -> list[str]:
+    """The digests, in lower case, of the well-formed sha256 ``--hash`` options."""
+    return [option.sha256 for option in hash_options(text) if option.sha256 is not None]

@@ -37,7 +37,6 @@ import base64
 import csv
 import hashlib
 import importlib.util
-import json
 import os
 import platform
 import re
@@ -48,9 +47,18 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
 from peep_hook import bytecode, installed, lint
-from peep_hook.hashes import _CHUNK
+from peep_hook.hashes import CHUNK
 from peep_hook.installed import RECORD_NAME
-from peep_hook.reqfile import FileHashes, LogicalLine
+from peep_hook.pins import canonical_name
+from peep_hook.reqfile import (
+    CONSTRAINTS,
+    REQUIREMENTS,
+    FileHashes,
+    LogicalLine,
+    hash_options,
+    parse_requirement,
+    read_requirements_file,
+)
 
 #: never extra: what makes and runs an environment, and peep-hook with its dependency
 TOOLING = frozenset({"pip", "setuptools", "wheel", "peep-hook", "wrapt"})
@@ -75,9 +83,7 @@ KINDS = (
     "no-archive",         # --deep: no verified archive to check it against (and why)
 )
 
-_HEX64 = re.compile(r"[0-9a-f]{64}")
 _READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
-_SHA256_OPTION = re.compile(r"sha256:([0-9a-fA-F]{64})")
 
 
 @dataclass
@@ -126,7 +132,7 @@ class Distribution:
 
     @property
     def key(self) -> str:
-        return lint.normalize(self.name)
+        return canonical_name(self.name)
 
     def label(self) -> str:
         return f"{self.name} {self.version}" if self.version else self.name
@@ -216,32 +222,29 @@ def verify(requirements: Sequence[str] = (), constraints: Sequence[str] = (), *,
 # -- what the files say ------------------------------------------------------------
 
 
-class _FileReader(lint._Checker):
+class _FileReader(lint.Checker):
     """``peep-hook check``'s walk over files and their -r/-c includes, keeping
     each requirement's name and hashes instead of linting it."""
 
     def __init__(self) -> None:
-        super().__init__(lint.read_requirements_file)
+        super().__init__(read_requirements_file)
         self.named: dict[str, Named] = {}
         self.unnamed: list[tuple[str, set[str], bool]] = []  # where, hashes, required
 
-    def _requirement(self, where: lint.Finding, logical: LogicalLine, hashes: FileHashes,
+    def requirement(self, where: lint.Finding, logical: LogicalLine, hashes: FileHashes,
                      kind: str) -> None:
-        req = lint.parse_requirement(logical.text)
+        req = parse_requirement(logical.text)
         at = f"{where.filename}:{where.lineno}"
         if req is None:
-            self._find(where, f"cannot read a requirement from {logical.text!r}")
+            self.find(where, f"cannot read a requirement from {logical.text!r}")
             return
         hexes = {h.hex for h in hashes.hashes_for(logical.lineno) if h.hex is not None}
-        for value in lint._HASH_OPTION_RE.findall(req.options):
-            match = _SHA256_OPTION.fullmatch(value)
-            if match is not None:
-                hexes.add(match.group(1).lower())
-            else:
-                problem = lint._hash_option_problem(value)
-                if problem:
-                    self._find(where, problem)
-        required = kind == lint.REQUIREMENTS and not req.has_marker
+        for option in hash_options(req.options):
+            if option.sha256 is not None:
+                hexes.add(option.sha256)
+            elif option.problem:
+                self.find(where, option.problem)
+        required = kind == REQUIREMENTS and not req.has_marker
         if req.key is None:
             self.unnamed.append((at, hexes, required))
             return
@@ -258,9 +261,9 @@ def _read_files(requirements: Sequence[str], constraints: Sequence[str],
                 result: Result) -> tuple[dict[str, Named], list[tuple[str, set[str], bool]]]:
     reader = _FileReader()
     for path in requirements:
-        reader.visit(path, lint.REQUIREMENTS, None)
+        reader.visit(path, REQUIREMENTS, None)
     for path in constraints:
-        reader.visit(path, lint.CONSTRAINTS, None)
+        reader.visit(path, CONSTRAINTS, None)
     report = reader.finish()
     # What 'check' finds in how the files give hashes (unreadable files,
     # malformed or stray hash lines) makes their word unreliable: a problem.
@@ -342,13 +345,13 @@ def _check_installed_files(site: str, dists: list[Distribution], result: Result,
             continue
         owned.add(record)
         if trust_record:
-            compiled.update((_full_path(site, path), digest)
+            compiled.update((full_path(site, path), digest)
                             for path, digest in _recorded_bytecode(meta).items())
         for row in rows:
             task = _task(site, dist, row, result)
             if task is None:
                 if row and row[0]:
-                    owned.add(_full_path(site, row[0]))
+                    owned.add(full_path(site, row[0]))
                 continue
             owned.add(task.full)
             if task.path.endswith(".pyc"):
@@ -368,7 +371,7 @@ def _task(site: str, dist: Distribution, row: list[str], result: Result) -> _Tas
     if not row or not row[0] or row[0].endswith("/"):
         return None
     path = row[0]
-    full = _full_path(site, path)
+    full = full_path(site, path)
     value = row[1] if len(row) > 1 else ""
     if not value:
         if path.endswith(".pyc"):
@@ -388,7 +391,8 @@ def _task(site: str, dist: Distribution, row: list[str], result: Result) -> _Tas
     return _Task(dist, path, full, algorithm, digest.rstrip("="), size)
 
 
-def _full_path(site: str, path: str) -> str:
+def full_path(site: str, path: str) -> str:
+    """A RECORD path, joined to the site directory it is relative to."""
     # The usual RECORD path needs no normalizing, which costs more than the
     # rest of reading its row.
     if os.sep == "/" and "/." not in "/" + path and "//" not in path and path[:1] != "/":
@@ -424,7 +428,7 @@ def _hash_one(task: _Task) -> tuple[str | None, int, str | None]:
         read = 0
         while True:
             # One byte past the expected end, to notice a file that grew.
-            chunk = os.read(fd, min(_CHUNK, size - read + 1) if read <= size else _CHUNK)
+            chunk = os.read(fd, min(CHUNK, size - read + 1) if read <= size else CHUNK)
             if not chunk:
                 break
             digest.update(chunk)
@@ -540,13 +544,9 @@ def _recorded_bytecode(meta: str) -> dict[str, str]:
     hash): a ``.pyc`` that still has that hash needs no compiling, as a file
     that still has its RECORD hash needs no other check."""
     try:
-        with open(os.path.join(meta, RECORD_NAME), encoding="utf-8") as f:
-            value = json.load(f).get("bytecode")
-    except (OSError, ValueError, AttributeError):
+        return installed.load_record(meta).bytecode
+    except (OSError, ValueError):
         return {}
-    if not isinstance(value, dict):
-        return {}
-    return {k: v for k, v in value.items() if isinstance(k, str) and isinstance(v, str)}
 
 
 def _check_bytecode(listed: dict[str, _Task], cached: list[str], verified: dict[str, _Task],
@@ -664,17 +664,17 @@ def _read_pair(full: str, where: bytecode.Cached, source: _Task,
 
 def _read_record(dist: Distribution) -> tuple[str | None, str | None]:
     """(sha256, problem) of a distribution's peep-hook record."""
-    path = os.path.join(dist.location, dist.metadata_dir, RECORD_NAME)
+    meta = os.path.join(dist.location, dist.metadata_dir)
+    path = os.path.join(meta, RECORD_NAME)
     try:
-        with open(path, encoding="utf-8") as f:
-            value = json.load(f).get("sha256")
+        record = installed.load_record(meta)
     except FileNotFoundError:
         return None, None
-    except (OSError, ValueError, AttributeError) as exc:
+    except (OSError, ValueError) as exc:
         return None, f"cannot read {path}: {exc}"
-    if isinstance(value, str) and _HEX64.fullmatch(value):
-        return value, None
-    return None, f"{path} holds no sha256"
+    if record.sha256 is None:
+        return None, f"{path} holds no sha256"
+    return record.sha256, None
 
 
 def _check_records(result: Result, named: dict[str, Named],

@@ -61,7 +61,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
 from peep_hook import bytecode
-from peep_hook.hashes import _CHUNK, sha256_of_file
+from peep_hook.hashes import CHUNK, sha256_of_file
 from peep_hook.installed import RECORD_NAME
 
 if TYPE_CHECKING:
@@ -345,7 +345,7 @@ def _against(dist: Distribution, archive: Archive,
              fixed: set[str]) -> list[tuple[str, str | None]]:
     """What differs between the installed distribution and the wheel; ``fixed``
     gets the scripts that match their member after pip's shebang."""
-    from peep_hook.verify import _full_path
+    from peep_hook.verify import full_path
 
     site, meta = dist.location, dist.metadata_dir
     found: list[tuple[str, str | None]] = []
@@ -358,7 +358,7 @@ def _against(dist: Distribution, archive: Archive,
             member = info.filename
             if member.endswith("/") or member == f"{meta}/RECORD":
                 continue
-            full = _full_path(site, member)
+            full = full_path(site, member)
             if member.startswith(data_dir):
                 scheme, _, target = member[len(data_dir):].partition("/")
                 if scheme not in schemes:
@@ -421,13 +421,13 @@ def _data_path(dist: Distribution, schemes: dict[str, str], scheme: str, target:
 
 
 def _record_fulls(dist: Distribution) -> list[str]:
-    from peep_hook.verify import _full_path
+    from peep_hook.verify import full_path
 
     try:
         rows = _record_paths(dist)
     except (OSError, UnicodeDecodeError, ValueError):
         return []
-    return [_full_path(dist.location, path) for path in rows]
+    return [full_path(dist.location, path) for path in rows]
 
 
 def _record_paths(dist: Distribution) -> list[str]:
@@ -467,7 +467,7 @@ def _same_bytes(zf: zipfile.ZipFile, member: str, path: str) -> str | None:
     try:
         with zf.open(member) as expected, open(path, "rb") as installed:
             while True:
-                want, have = expected.read(_CHUNK), installed.read(_CHUNK)
+                want, have = expected.read(CHUNK), installed.read(CHUNK)
                 if want != have:
                     return "differs from its member"
                 if not want:
@@ -483,7 +483,7 @@ def _record_rows(dist: Distribution, archive: Archive, members: dict[str, str],
     """Every file RECORD lists: a member, the byte code of one, or a file pip writes."""
     import csv
 
-    from peep_hook.verify import _full_path, default_site_dirs
+    from peep_hook.verify import default_site_dirs, full_path
 
     site, meta = dist.location, dist.metadata_dir
     found: list[tuple[str, str | None]] = []
@@ -495,7 +495,7 @@ def _record_rows(dist: Distribution, archive: Archive, members: dict[str, str],
                                           "RECORD", RECORD_NAME)}
     scripts_seen: set[str] = set()
     for path in rows:
-        full = _full_path(site, path)
+        full = full_path(site, path)
         if full in members:
             continue
         if path in pip_writes:

@@ -115,6 +115,38 @@ def test_installed_from_an_archive_not_among_todays_hashes_is_replaced_by_the_ve
     assert record(venv.site_packages, "alpha", "1.0") == alpha.sha256
 
 
+def test_a_record_whose_sha256_is_not_64_hex_digits_is_no_record(tmp_path):
+    from peep_hook import installed
+
+    dist_info = tmp_path / "alpha-1.0.dist-info"
+    dist_info.mkdir()
+    digest = "ab" * 32
+    for value, read in [(digest, digest), (digest.upper(), None), ("ab", None),
+                        ("not a hash", None), (None, None), (42, None)]:
+        (dist_info / installed.RECORD_NAME).write_text(json.dumps({"sha256": value}))
+        assert installed.read_record(str(tmp_path), "alpha", "1.0") == read, value
+        assert installed.load_record(str(dist_info)).sha256 == read, value
+    (dist_info / installed.RECORD_NAME).write_text("[]")
+    assert installed.read_record(str(tmp_path), "alpha", "1.0") is None
+    with pytest.raises(ValueError):
+        installed.load_record(str(dist_info))
+
+
+def test_installed_with_a_record_that_is_not_a_sha256_is_reinstalled(venv, index, tmp_path):
+    alpha = wheel("alpha", "1.0")
+    index.publish(alpha)
+    req = tmp_path / "requirements.txt"
+    req.write_text(alpha.peep_block())
+    ok(venv.pip("install", "-r", req, "-i", index.url))
+    path = venv.site_packages / "alpha-1.0.dist-info" / "PEEP_HOOK.json"
+    path.write_text(json.dumps({"name": "alpha", "sha256": "not a hash"}))
+
+    result = ok(venv.pip("install", "-r", req, "-i", index.url))
+
+    assert reinstalled(result) == ["alpha"], str(result)
+    assert record(venv.site_packages, "alpha", "1.0") == alpha.sha256
+
+
 @RESOLVERS
 def test_tampered_archive_is_still_refused_and_the_installed_one_left_as_it_was(
         venv, index, tmp_path, resolver):

@@ -182,6 +182,16 @@ def test_every_spelling_of_an_include_is_followed(tmp_path, include):
         "other.txt:1: x has no hash"]
 
 
+def test_of_several_includes_on_one_line_the_one_pip_follows_is_followed(tmp_path):
+    # pip's _parse_and_recurse: the first -r, else the first -c.
+    assert lint(tmp_path, "-c two.txt --requirement=one.txt -r three.txt\n", {
+        "one.txt": "x==1\n", "two.txt": "y==1\n", "three.txt": "z==1\n",
+    }) == ["one.txt:1: x has no hash"]
+    assert lint(tmp_path, "-c two.txt -c three.txt\n", {
+        "two.txt": "-r one.txt\n", "three.txt": "-r four.txt\n", "four.txt": "z==1\n",
+    }) == ["one.txt:1: x has no hash"]
+
+
 def test_duplicates_across_included_files_name_both_places(tmp_path):
     findings = lint(tmp_path, f"# sha256: {H1}\na==1\n-r other.txt\n",
                     {"other.txt": f"# sha256: {H1}\nA==1\n"})
