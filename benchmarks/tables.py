@@ -102,19 +102,42 @@ def describe_machine(args: argparse.Namespace, world: World | None) -> list[tupl
 
 def report(rows: list[Row], machine: list[tuple[str, str]], loads: tuple, world: World | None,
            args: argparse.Namespace, want: set[str], elapsed: float) -> tuple[str, str]:
+    """(the text for the terminal, the reStructuredText report)."""
     cells = [row_cells(r) for r in rows]
-    missed = [r for r in rows if r.met is False]
+    missed = ", ".join(r.name for r in rows if r.met is False) or "none"
     notes = [f"{r.name}: {r.note}" for r in rows if r.note]
     load = (f"load average at start {loads[0][0]:.2f}/{loads[0][1]:.2f}/{loads[0][2]:.2f}, "
             f"at end {loads[1][0]:.2f}/{loads[1][1]:.2f}/{loads[1][2]:.2f}")
-
     text = [", ".join(f"{k}: {v}" for k, v in machine if k != "wheels"), "",
             text_table(HEADERS, cells), ""]
     text += [f"  {n}" for n in notes]
-    text.append("")
-    text.append("goals missed: " + (", ".join(r.name for r in missed) if missed else "none"))
-    text.append(f"{load}; run took {elapsed / 60:.1f} min")
+    text += ["", f"goals missed: {missed}", f"{load}; run took {elapsed / 60:.1f} min"]
+    rst = _rst_head(machine, load, args, want, elapsed)
+    rst += ["", "Results", "-------", "", _RESULTS_LEGEND, "", rst_table(HEADERS, cells), ""]
+    if notes:
+        rst += ["Notes:", ""] + [f"- {n}" for n in notes] + [""]
+    rst += [f"Goals missed: {missed}.", ""]
+    rst += _rst_samples(rows) + _rst_world_detail(world)
+    return "\n".join(text), "\n".join(rst)
 
+
+_RESULTS_LEGEND = (
+    "A is the hooked venv (pip reads peep ``# sha256:`` comments), B the identical "
+    "venv without peep-hook (pip given the same hashes as ``--hash=sha256:``) unless "
+    "the row says otherwise. A and B were run alternately in the same run, the order "
+    "rotating every round. Spread is the inter-quartile range of each; "
+    "\"A/B per round\" is the IQR of the ratios of the runs paired by round; "
+    "\"A/B of min\" compares the fastest run of each, the one least disturbed by "
+    "other load; "
+    "\"CPU A/B\" is the ratio of the median user + system CPU times of the children "
+    "(less sensitive than wall time to other load on the machine). "
+    "Times are wall-clock times of whole processes except the scale rows, which time "
+    "the work itself in-process, and the parse_requirements row, which times the "
+    "call inside the child.")
+
+
+def _rst_head(machine: list[tuple[str, str]], load: str, args: argparse.Namespace,
+              want: set[str], elapsed: float) -> list[str]:
     title = "peep-hook benchmarks: last run"
     rst = [title, "=" * len(title), ""]
     rst.append("Written by ``benchmarks/run.py``"
@@ -127,23 +150,10 @@ def report(rows: list[Row], machine: list[tuple[str, str]], loads: tuple, world:
     rst.append(f":load: {load}")
     rst.append(":command: ``" + " ".join(["python", "benchmarks/run.py", *sys.argv[1:]]) + "``")
     rst.append(f":duration: {elapsed / 60:.1f} min")
-    rst += ["", "Results", "-------", "",
-            "A is the hooked venv (pip reads peep ``# sha256:`` comments), B the identical "
-            "venv without peep-hook (pip given the same hashes as ``--hash=sha256:``) unless "
-            "the row says otherwise. A and B were run alternately in the same run, the order "
-            "rotating every round. Spread is the inter-quartile range of each; "
-            "\"A/B per round\" is the IQR of the ratios of the runs paired by round; "
-            "\"A/B of min\" compares the fastest run of each, the one least disturbed by "
-            "other load; "
-            "\"CPU A/B\" is the ratio of the median user + system CPU times of the children "
-            "(less sensitive than wall time to other load on the machine). "
-            "Times are wall-clock times of whole processes except the scale rows, which time "
-            "the work itself in-process, and the parse_requirements row, which times the "
-            "call inside the child.", "", rst_table(HEADERS, cells), ""]
-    if notes:
-        rst += ["Notes:", ""] + [f"- {n}" for n in notes] + [""]
-    rst += ["Goals missed: " + (", ".join(r.name for r in missed) if missed else "none") + ".", ""]
+    return rst
 
+
+def _rst_samples(rows: list[Row]) -> list[str]:
     detail_headers = ("benchmark", "variant", "n", "median", "q1", "q3", "min", "max")
     detail = []
     for r in rows:
@@ -153,8 +163,14 @@ def report(rows: list[Row], machine: list[tuple[str, str]], loads: tuple, world:
             q1, q3 = s.quartiles
             detail.append([r.name, f"{tag}: {s.label}", str(len(s.values)), fmt(s.median, s.unit),
                            fmt(q1), fmt(q3), fmt(min(s.values)), fmt(max(s.values))])
-    if detail:
-        rst += ["All samples", "-----------", "", rst_table(detail_headers, detail), ""]
+    if not detail:
+        return []
+    return ["All samples", "-----------", "", rst_table(detail_headers, detail), ""]
+
+
+def _rst_world_detail(world: World | None) -> list[str]:
+    """The import time of each peep_hook module, and the scale benchmark's detail."""
+    rst: list[str] = []
     if world is not None and "importtime" in world.info:
         it = world.info["importtime"]
         rst += ["Import time of peep_hook at start-up", "------------------------------------",
@@ -169,4 +185,4 @@ def report(rows: list[Row], machine: list[tuple[str, str]], loads: tuple, world:
                           [[f"{n:,}", f"{d['bytes'] / 1000:,.0f} kB", fmt(d["scan"], "ms"),
                             fmt(d["convert"], "ms"), fmt(d["lookup"], "ms")]
                            for n, d in sorted(world.info["scale"].items())]), ""]
-    return "\n".join(text), "\n".join(rst)
+    return rst
