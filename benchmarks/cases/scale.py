@@ -67,6 +67,15 @@ sys.exit(command.main([]))
 
 
 def bench_scale(world: World | None, plan: Plan) -> list[Row]:
+    rows, detail = _scan_rows(plan)
+    if world is not None:
+        world.info["scale"] = detail
+        rows.append(_parse_row(world, plan))
+    return rows
+
+
+def _scan_rows(plan: Plan) -> tuple[list[Row], dict[int, dict[str, float]]]:
+    """reqfile.scan in-process: the rows, and the detail per size for the report."""
     from peep_hook import hashes, reqfile  # the checkout's, stdlib only
 
     log("scale: peep_hook.reqfile.scan in-process")
@@ -112,37 +121,38 @@ def bench_scale(world: World | None, plan: Plan) -> list[Row]:
                         "linear: <= 1.5", growth <= 1.5, ratio=growth,
                         a_text=f"{per_req[10_000]:.2f} us/req",
                         note=f"at 1,000: {per_req[1_000]:.2f} us/req"))
-    if world is not None:
-        world.info["scale"] = world_info
-        n = plan.parse_size
-        log(f"scale: pip parse_requirements of {n:,} requirements, hooked vs unhooked")
-        peep_text, native_text, _ = make_scale_text(n)
-        peep_path = world.tmp / "reqs" / f"scale-{n}-peep.txt"
-        native_path = world.tmp / "reqs" / f"scale-{n}-native.txt"
-        peep_path.parent.mkdir(parents=True, exist_ok=True)
-        peep_path.write_text(peep_text)
-        native_path.write_text(native_text)
+    return rows, world_info
 
-        def parse(venv: Venv, path: Path, hooked: bool) -> Callable[[], Sample]:
-            def run() -> Sample:
-                s = measure([venv.python, "-c", PARSE_SCRIPT, path])
-                result = [line for line in s.output.splitlines() if line.startswith("RESULT ")]
-                if not result:
-                    raise BenchError(f"parse of {path.name}: no result\n{s.output[-2000:]}")
-                elapsed, count, hashed, loaded = result[-1].split()[1:]
-                if int(loaded) != hooked:
-                    raise BenchError(f"parse of {path.name}: hook loaded={loaded}, "
-                                     f"expected {int(hooked)}")
-                if int(count) != n or int(hashed) != n:
-                    raise BenchError(f"parse of {path.name}: {count} reqs, {hashed} with 3 hashes")
-                s.seconds = float(elapsed)
-                return s
-            return run
 
-        res = alternate([("A", parse(world.hooked, peep_path, True)),
-                         ("B", parse(world.unhooked, native_path, False))],
-                        plan.parse_rounds, warmup=1, what="parse_requirements")
-        rows.append(paired_row(f"pip parse_requirements, {n:,} reqs: hooked peep vs unhooked "
-                               "--hash", ms(res["A"], "hooked"), ms(res["B"], "unhooked"),
-                               goal_ratio=None))
-    return rows
+def _parse_row(world: World, plan: Plan) -> Row:
+    """pip's parse_requirements of a large file, hooked vs unhooked, in a child."""
+    n = plan.parse_size
+    log(f"scale: pip parse_requirements of {n:,} requirements, hooked vs unhooked")
+    peep_text, native_text, _ = make_scale_text(n)
+    peep_path = world.tmp / "reqs" / f"scale-{n}-peep.txt"
+    native_path = world.tmp / "reqs" / f"scale-{n}-native.txt"
+    peep_path.parent.mkdir(parents=True, exist_ok=True)
+    peep_path.write_text(peep_text)
+    native_path.write_text(native_text)
+
+    def parse(venv: Venv, path: Path, hooked: bool) -> Callable[[], Sample]:
+        def run() -> Sample:
+            s = measure([venv.python, "-c", PARSE_SCRIPT, path])
+            result = [line for line in s.output.splitlines() if line.startswith("RESULT ")]
+            if not result:
+                raise BenchError(f"parse of {path.name}: no result\n{s.output[-2000:]}")
+            elapsed, count, hashed, loaded = result[-1].split()[1:]
+            if int(loaded) != hooked:
+                raise BenchError(f"parse of {path.name}: hook loaded={loaded}, "
+                                 f"expected {int(hooked)}")
+            if int(count) != n or int(hashed) != n:
+                raise BenchError(f"parse of {path.name}: {count} reqs, {hashed} with 3 hashes")
+            s.seconds = float(elapsed)
+            return s
+        return run
+
+    res = alternate([("A", parse(world.hooked, peep_path, True)),
+                     ("B", parse(world.unhooked, native_path, False))],
+                    plan.parse_rounds, warmup=1, what="parse_requirements")
+    return paired_row(f"pip parse_requirements, {n:,} reqs: hooked peep vs unhooked --hash",
+                      ms(res["A"], "hooked"), ms(res["B"], "unhooked"), goal_ratio=None)
