@@ -93,27 +93,10 @@ def bench_realworld(world: World, plan: Plan, cache: Path) -> list[Row]:
     served from 127.0.0.1: hooked with peep comments vs unhooked with pip's
     --hash (hash-checking mode), no pip cache, a fresh install each round."""
     log(f"realworld: {len(realworld.ARCHIVES)} archives from PyPI (cached in {cache})")
-
-    def download(pip_args: Sequence[str], directory: Path) -> None:
-        measure([world.unhooked.bin / "pip", "download", "-q", "-d", directory, *pip_args],
-                timeout=1800)
-
-    try:
-        paths = realworld.fetch(cache, download)
-    except RuntimeError as exc:
-        raise BenchError(str(exc)) from exc
+    paths = _fetch_realworld(world, cache)
     index = Index(world.tmp / "index-realworld")
     try:
-        pins = []
-        staging = world.tmp / "realworld-staging"
-        staging.mkdir()
-        for path in paths:
-            name = realworld.project_of(path.name)
-            copy = staging / path.name
-            shutil.copy2(path, copy)
-            version = next(v for n, v, _ in realworld.ARCHIVES
-                           if canonical(n) == canonical(name))
-            pins.append((name, version, publish_file(index, copy, name)))
+        pins = _publish_realworld(world, index, paths)
         files = write_reqfiles(world.tmp / "reqs", "realworld", pins)
         expected = {canonical(n) for n, _, _ in pins}
         megabytes = sum(p.stat().st_size for p in paths) / MB
@@ -159,6 +142,34 @@ def bench_realworld(world: World, plan: Plan, cache: Path) -> list[Row]:
                        "unhooked --hash", ms(res["A"], "hooked, peep"),
                        ms(res["B"], "unhooked, --hash"), goal_ratio=1.02,
                        cpu=(res["A"], res["B"]), note=note)] + deep_rows
+
+
+def _fetch_realworld(world: World, cache: Path) -> list[Path]:
+    """The real-world archives, from the cache or PyPI (the unhooked pip downloads)."""
+    def download(pip_args: Sequence[str], directory: Path) -> None:
+        measure([world.unhooked.bin / "pip", "download", "-q", "-d", directory, *pip_args],
+                timeout=1800)
+
+    try:
+        return realworld.fetch(cache, download)
+    except RuntimeError as exc:
+        raise BenchError(str(exc)) from exc
+
+
+def _publish_realworld(world: World, index: Index, paths: list[Path]
+                       ) -> list[tuple[str, str, str]]:
+    """Copies of the cached archives in the index: (name, version, hex sha256) each."""
+    pins = []
+    staging = world.tmp / "realworld-staging"
+    staging.mkdir()
+    for path in paths:
+        name = realworld.project_of(path.name)
+        copy = staging / path.name
+        shutil.copy2(path, copy)
+        version = next(v for n, v, _ in realworld.ARCHIVES
+                       if canonical(n) == canonical(name))
+        pins.append((name, version, publish_file(index, copy, name)))
+    return pins
 
 
 def bench_large(world: World, plan: Plan, want: set[str]) -> list[Row]:
