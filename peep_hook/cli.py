@@ -220,10 +220,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-_GLOBAL_SCOPE_HELP = ("the global hook: this interpreter's standard library, reaching "
-                      "every venv and virtualenv made from it (required)")
-
-
 def _add_hash(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     hash_cmd = commands.add_parser(
         "hash",
@@ -264,6 +260,10 @@ def _add_check(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     check_cmd.add_argument("files", nargs="+", metavar="FILE", help="requirements file")
     check_cmd.set_defaults(run=_check)
+
+
+_GLOBAL_SCOPE_HELP = ("the global hook: this interpreter's standard library, reaching "
+                      "every venv and virtualenv made from it (required)")
 
 
 def _add_enable(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
