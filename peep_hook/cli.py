@@ -214,6 +214,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"peep-hook {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for add_command in (_add_hash, _add_port, _add_check, _add_enable, _add_disable,
+                        _add_status, _add_verify, _add_fill):
+        add_command(commands)
+    return parser
+
+
+def _add_hash(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     hash_cmd = commands.add_parser(
         "hash",
         help="print the peep hash line of local archives",
@@ -226,6 +233,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     hash_cmd.set_defaults(run=_hash)
 
+
+def _add_port(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     port_cmd = commands.add_parser(
         "port",
         help="convert a requirements file between peep's and pip's hash forms",
@@ -240,6 +249,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     port_cmd.set_defaults(run=_port)
 
+
+def _add_check(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     check_cmd = commands.add_parser(
         "check",
         help="lint requirements files for hash problems, without installing",
@@ -250,8 +261,12 @@ def _parser() -> argparse.ArgumentParser:
     check_cmd.add_argument("files", nargs="+", metavar="FILE", help="requirements file")
     check_cmd.set_defaults(run=_check)
 
-    scope_help = ("the global hook: this interpreter's standard library, reaching "
-                  "every venv and virtualenv made from it (required)")
+
+_GLOBAL_SCOPE_HELP = ("the global hook: this interpreter's standard library, reaching "
+                      "every venv and virtualenv made from it (required)")
+
+
+def _add_enable(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     enable_cmd = commands.add_parser(
         "enable",
         help="protect this base interpreter and every virtual environment made from it",
@@ -264,7 +279,7 @@ def _parser() -> argparse.ArgumentParser:
         "'disable --global' restores it exactly. Running it again refreshes the copies.",
     )
     enable_cmd.add_argument("--global", dest="global_", action="store_true", required=True,
-                            help=scope_help)
+                            help=_GLOBAL_SCOPE_HELP)
     enable_cmd.add_argument(
         "--policy", choices=("strict", "warn", "off"),
         help="pin the policy in the administrator's configuration file (PEEP_HOOK "
@@ -278,6 +293,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     enable_cmd.set_defaults(run=_enable)
 
+
+def _add_disable(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     disable_cmd = commands.add_parser(
         "disable",
         help="remove the global hook and restore the previous sitecustomize.py",
@@ -286,9 +303,11 @@ def _parser() -> argparse.ArgumentParser:
         "sitecustomize.py it replaced, byte for byte. Does nothing if not enabled.",
     )
     disable_cmd.add_argument("--global", dest="global_", action="store_true", required=True,
-                             help=scope_help)
+                             help=_GLOBAL_SCOPE_HELP)
     disable_cmd.set_defaults(run=_disable)
 
+
+def _add_status(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     status_cmd = commands.add_parser(
         "status",
         help="tell whether this interpreter is protected, by what, under which policy",
@@ -303,6 +322,8 @@ def _parser() -> argparse.ArgumentParser:
     status_cmd.add_argument("--json", action="store_true", help="print JSON")
     status_cmd.set_defaults(run=_status)
 
+
+def _add_verify(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     verify_cmd = commands.add_parser(
         "verify",
         help="check that this environment is what its requirements files say, unmodified",
@@ -346,6 +367,8 @@ def _parser() -> argparse.ArgumentParser:
         _PIP_ACCESS_OPTIONS)
     verify_cmd.set_defaults(run=_verify, pip_args=[])
 
+
+def _add_fill(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     fill_cmd = commands.add_parser(
         "fill",
         help="add the missing peep hash lines to requirements files",
@@ -382,7 +405,6 @@ def _parser() -> argparse.ArgumentParser:
     fill_cmd.add_argument("--dry-run", action="store_true",
                           help="print what would be added; write nothing")
     fill_cmd.set_defaults(run=_fill, pip_args=[])
-    return parser
 
 
 def _add_pip_options(group: Any, options: Sequence[tuple[tuple[str, ...], str | None, str]]

@@ -195,7 +195,6 @@ def activate(config_path: str | None = None) -> None:
     """
     if _originals:
         return
-    problems = []  # this pip's shape: another pip or peep-hook is the cure
     setup = []  # this machine's set-up: the configuration, the audit log, a hand-off
     try:
         setting = policy.current(config_path=config_path)
@@ -205,42 +204,10 @@ def activate(config_path: str | None = None) -> None:
     if setting.mode == policy.OFF:
         return
     state.policy = setting
-    if setting.audit_log:
-        state.audit = audit.AuditLog(setting.audit_log, pip.__version__)
-        try:
-            state.audit.check_writable()
-        except audit.AuditError as exc:
-            if setting.mode == policy.STRICT:
-                setup.append(f"{exc} (strict mode requires it)")
-            state.audit = None
-    handoff = os.environ.get(HANDOFF_ENV)
-    if handoff:
-        try:
-            state.pins = Pins.read_handoff(handoff)
-            state.handoff = handoff
-        except HandoffError as exc:
-            setup.append(f"the pins handed over by the parent pip are unusable: {exc}")
-    version = version_tuple(pip.__version__)
-    if version < OLDEST_SUPPORTED:
-        problems.append(f"pip {pip.__version__} is older than the oldest supported "
-                        f"({'.'.join(map(str, OLDEST_SUPPORTED))})")
-    sites: list[tuple[Any, str, Wrapper]] = []
-    for patch in PATCHES:
-        try:
-            sites.extend((owner, attr, patch.wrapper) for owner, attr in patch.sites())
-        except PatchTargetError as exc:
-            problems.append(str(exc))
+    setup += _open_audit_log(setting) + _take_handoff()
+    problems, sites = _patch_sites()
     if problems or setup:
-        cure = (
-            f"Use a pip that peep-hook supports ({supported_range()}) or a newer peep-hook"
-            if problems else "Fix what is named above"
-        )
-        raise HookUnavailable(
-            f"peep-hook cannot protect pip {pip.__version__}: "
-            f"{'; '.join(setup + problems)}. pip will not install, download or build "
-            f"anything until hashes can be checked. {cure}; set PEEP_HOOK=off to run "
-            "one command unchecked."
-        )
+        raise _unavailable(setup, problems)
     for owner, attr, wrapper in sites:
         # Two wrappers may share a site: keep pip's own function, the first seen.
         _originals.setdefault((id(owner), attr), (owner, attr, inspect.getattr_static(owner, attr)))
@@ -249,6 +216,61 @@ def activate(config_path: str | None = None) -> None:
     # Every process this pip starts (setup.py, build backends) knows it runs
     # below a protected pip run.
     os.environ[BELOW_PIP_ENV] = setting.mode
+
+
+def _open_audit_log(setting: policy.Policy) -> list[str]:
+    """Open the audit log the policy names; what is wrong with it, if strict needs it."""
+    if not setting.audit_log:
+        return []
+    state.audit = audit.AuditLog(setting.audit_log, pip.__version__)
+    try:
+        state.audit.check_writable()
+    except audit.AuditError as exc:
+        state.audit = None
+        if setting.mode == policy.STRICT:
+            return [f"{exc} (strict mode requires it)"]
+    return []
+
+
+def _take_handoff() -> list[str]:
+    """Take the pins a parent pip handed over, if any; what is wrong with them."""
+    handoff = os.environ.get(HANDOFF_ENV)
+    if handoff:
+        try:
+            state.pins = Pins.read_handoff(handoff)
+            state.handoff = handoff
+        except HandoffError as exc:
+            return [f"the pins handed over by the parent pip are unusable: {exc}"]
+    return []
+
+
+def _patch_sites() -> tuple[list[str], list[tuple[Any, str, Wrapper]]]:
+    """(what is wrong with this pip's shape, where each patch goes): another pip
+    or peep-hook is the cure for the first."""
+    problems = []
+    if version_tuple(pip.__version__) < OLDEST_SUPPORTED:
+        problems.append(f"pip {pip.__version__} is older than the oldest supported "
+                        f"({'.'.join(map(str, OLDEST_SUPPORTED))})")
+    sites: list[tuple[Any, str, Wrapper]] = []
+    for patch in PATCHES:
+        try:
+            sites.extend((owner, attr, patch.wrapper) for owner, attr in patch.sites())
+        except PatchTargetError as exc:
+            problems.append(str(exc))
+    return problems, sites
+
+
+def _unavailable(setup: list[str], problems: list[str]) -> HookUnavailable:
+    cure = (
+        f"Use a pip that peep-hook supports ({supported_range()}) or a newer peep-hook"
+        if problems else "Fix what is named above"
+    )
+    return HookUnavailable(
+        f"peep-hook cannot protect pip {pip.__version__}: "
+        f"{'; '.join(setup + problems)}. pip will not install, download or build "
+        f"anything until hashes can be checked. {cure}; set PEEP_HOOK=off to run "
+        "one command unchecked."
+    )
 
 
 def deactivate() -> None:

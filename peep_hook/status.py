@@ -11,7 +11,7 @@ import os
 import platform
 import site
 import sys
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from peep_hook import audit as audit_log
 from peep_hook import globalhook, policy, support
@@ -85,60 +85,17 @@ def collect(environ=os.environ) -> Dict[str, Any]:
     per_env = _per_environment_hooks()
     started = _bootstrap_state()
     global_active = detection.enabled and _same_path(started["global_home"], detection.home)
-    problems: List[str] = list(detection.problems)
-
-    config_path = detection.config_path if detection.enabled else None
-    try:
-        setting = policy.current(environ, config_path=config_path)
-        policy_info: Dict[str, Any] = {"mode": setting.mode, "source": setting.source,
-                                       "warning": setting.warning, "error": None}
-        audit = {"path": setting.audit_log, "source": setting.audit_source,
-                 "syslog_socket": (audit_log.syslog_socket(setting.audit_log)
-                                   if setting.audit_log else None)}
-    except policy.ConfigError as exc:
-        # pip_patches then refuses every fetching command: closed, not open.
-        policy_info = {"mode": policy.STRICT, "source": str(config_path), "warning": None,
-                       "error": f"{exc}; pip refuses to install, download or build "
-                                "until it is fixed"}
-        audit = {"path": None, "source": None, "syslog_socket": None}
-        problems.append(policy_info["error"])
-
     hooked = bool((detection.enabled or per_env) and started["started"])
-    if not (detection.enabled or per_env):
-        problems.append("peep-hook is not installed in this environment and no global "
-                        "hook is enabled for its base interpreter")
-    elif not started["started"]:
-        loaded = getattr(sys.modules.get("sitecustomize"), "__file__", None)
-        if sys.flags.no_site:
-            why = "python -S skips site-packages and sitecustomize"
-        elif detection.enabled and loaded and not _same_path(loaded, detection.sitecustomize):
-            why = f"{loaded} shadows {detection.sitecustomize}"
-        else:
-            why = "its start-up file did not run"
-        problems.append(f"the hook is installed but did not start in this process: {why}")
-    elif detection.enabled and not global_active:
-        problems.append(f"{detection.sitecustomize} is peep-hook's but did not start "
-                        "the hook in this process")
-    if policy_info["mode"] == policy.OFF:
-        problems.append(f"policy is off ({policy_info['source']}): pip does not check hashes")
-    elif policy_info["mode"] == policy.WARN:
-        problems.append(f"policy is warn ({policy_info['source']}): pip reports hash "
-                        "problems but installs anyway")
+    policy_info, audit = _policy_and_audit(environ, detection)
     pip_info = _pip()
-    if pip_info["support"] == support.TOO_OLD:
-        problems.append(f"pip {pip_info['version']} is older than peep-hook supports: "
-                        "the hook refuses every install")
-    elif pip_info["support"] == support.NEWER:
-        problems.append(f"pip {pip_info['version']} is newer than the newest tested; "
-                        "pip refuses to fetch if its patch points changed")
-
+    problems = [*detection.problems,
+                *([policy_info["error"]] if policy_info["error"] else []),
+                *_hook_problems(detection, bool(per_env), started["started"], global_active),
+                *_policy_problems(policy_info),
+                *_pip_problems(pip_info)]
     return {
         "protected": hooked and policy_info["mode"] == policy.STRICT,
-        "interpreter": sys.executable,
-        "python": platform.python_version(),
-        "prefix": sys.prefix,
-        "base_prefix": getattr(sys, "base_prefix", sys.prefix),
-        "virtual_environment": sys.prefix != getattr(sys, "base_prefix", sys.prefix),
+        **_interpreter(),
         "hooked": hooked,
         "hooks": {
             "global": dict(detection.as_dict(), active=global_active),
@@ -150,6 +107,76 @@ def collect(environ=os.environ) -> Dict[str, Any]:
         "pip": pip_info,
         "problems": problems,
     }
+
+
+def _interpreter() -> Dict[str, Any]:
+    base_prefix = getattr(sys, "base_prefix", sys.prefix)
+    return {
+        "interpreter": sys.executable,
+        "python": platform.python_version(),
+        "prefix": sys.prefix,
+        "base_prefix": base_prefix,
+        "virtual_environment": sys.prefix != base_prefix,
+    }
+
+
+def _policy_and_audit(environ: Mapping[str, str], detection: globalhook.Detection
+                      ) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+    """The policy in force and the audit log, as the hook in this process reads them."""
+    config_path = detection.config_path if detection.enabled else None
+    try:
+        setting = policy.current(environ, config_path=config_path)
+    except policy.ConfigError as exc:
+        # pip_patches then refuses every fetching command: closed, not open.
+        return ({"mode": policy.STRICT, "source": str(config_path), "warning": None,
+                 "error": f"{exc}; pip refuses to install, download or build "
+                          "until it is fixed"},
+                {"path": None, "source": None, "syslog_socket": None})
+    return ({"mode": setting.mode, "source": setting.source, "warning": setting.warning,
+             "error": None},
+            {"path": setting.audit_log, "source": setting.audit_source,
+             "syslog_socket": (audit_log.syslog_socket(setting.audit_log)
+                               if setting.audit_log else None)})
+
+
+def _hook_problems(detection: globalhook.Detection, per_env: bool, started: bool,
+                   global_active: bool) -> List[str]:
+    """Why no hook reaches this process, or why the one installed did not start."""
+    if not (detection.enabled or per_env):
+        return ["peep-hook is not installed in this environment and no global "
+                "hook is enabled for its base interpreter"]
+    if not started:
+        loaded = getattr(sys.modules.get("sitecustomize"), "__file__", None)
+        if sys.flags.no_site:
+            why = "python -S skips site-packages and sitecustomize"
+        elif detection.enabled and loaded and not _same_path(loaded, detection.sitecustomize):
+            why = f"{loaded} shadows {detection.sitecustomize}"
+        else:
+            why = "its start-up file did not run"
+        return [f"the hook is installed but did not start in this process: {why}"]
+    if detection.enabled and not global_active:
+        return [f"{detection.sitecustomize} is peep-hook's but did not start "
+                "the hook in this process"]
+    return []
+
+
+def _policy_problems(policy_info: Dict[str, Any]) -> List[str]:
+    if policy_info["mode"] == policy.OFF:
+        return [f"policy is off ({policy_info['source']}): pip does not check hashes"]
+    if policy_info["mode"] == policy.WARN:
+        return [f"policy is warn ({policy_info['source']}): pip reports hash "
+                "problems but installs anyway"]
+    return []
+
+
+def _pip_problems(pip_info: Dict[str, Any]) -> List[str]:
+    if pip_info["support"] == support.TOO_OLD:
+        return [f"pip {pip_info['version']} is older than peep-hook supports: "
+                "the hook refuses every install"]
+    if pip_info["support"] == support.NEWER:
+        return [f"pip {pip_info['version']} is newer than the newest tested; "
+                "pip refuses to fetch if its patch points changed"]
+    return []
 
 
 def format_text(info: Dict[str, Any]) -> str:

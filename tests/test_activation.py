@@ -7,6 +7,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from peep_hook import __version__
 from tests._support.archives import tampered, wheel
 from tests._support.project import copy_source
 from tests._support.venvs import Venv, clean_env, run
@@ -41,16 +42,24 @@ def test_wheel_puts_pth_and_start_files_at_its_root_and_in_record(hook_wheel: Pa
 
 def test_wheel_root_holds_exactly_the_start_up_files_the_package_and_its_metadata(
         hook_wheel: Path):
+    # Only the root is listed: what lies inside peep_hook/ may move freely.
     with zipfile.ZipFile(hook_wheel) as zf:
         names = zf.namelist()
         dist_info = next(n.split("/")[0] for n in names if n.endswith(".dist-info/RECORD"))
         top_level = zf.read(f"{dist_info}/top_level.txt").decode().split()
         licensed = [n for n in names if n.startswith(dist_info) and n.endswith("/LICENSE")]
         license_text = zf.read(licensed[0]).decode() if licensed else ""
-    assert {n.split("/")[0] for n in names} == {
-        "_peep_hook_start.py", "peep_hook.pth", "peep_hook.start", "peep_hook", dist_info}
-    # What pip and importlib.metadata report as the wheel's importable names.
-    assert sorted(top_level) == ["_peep_hook_start", "peep_hook"]
+    root_files = {n for n in names if "/" not in n}
+    root_dirs = {n.split("/")[0] for n in names if "/" in n}
+    assert root_files == {"_peep_hook_start.py", "peep_hook.pth", "peep_hook.start"}
+    assert root_dirs == {"peep_hook", dist_info}
+    assert dist_info == f"peep_hook-{__version__}.dist-info"
+    assert "peep_hook/__init__.py" in names
+    # What pip and importlib.metadata report as the wheel's importable names:
+    # exactly the modules and packages at its root.
+    importable = ({f[:-len(".py")] for f in root_files if f.endswith(".py")}
+                  | {d for d in root_dirs if d != dist_info})
+    assert sorted(top_level) == sorted(importable) == ["_peep_hook_start", "peep_hook"]
     assert license_text.startswith("MIT License") and "peep-hook contributors" in license_text
 
 

@@ -42,6 +42,21 @@ def guard_fetch(wrapped, instance, args, kwargs):
     if not_followed is not None:
         # Named in metadata no hash vouches for yet: neither fetched nor read.
         raise not_followed
+    if _local_tree(req):
+        return Hashes()
+    if getattr(instance, "require_hashes", None) is not True:
+        _refuse_unchecked_fetch(req)
+        return wrapped(*args, **kwargs)
+    hashes = _hashes_given(wrapped, args, kwargs, req)
+    if hashes is None:
+        return Hashes()
+    return _CheckedHashes(_allowed(hashes, req), req, getattr(instance, "finder", None))
+
+
+def _local_tree(req) -> bool:
+    """Whether ``req`` is a directory or tox's build of the project: nothing
+    is fetched, so nothing is hashed (a directory the user did not name is
+    refused)."""
     if req.link is not None and req.link.is_existing_dir() and not req.link.is_vcs:
         # The user's own source tree (pip install ./project): nothing is
         # fetched, so there is nothing to hash. Its build dependencies and its
@@ -50,32 +65,40 @@ def guard_fetch(wrapped, instance, args, kwargs):
         # dependency's or build dependency's URL) is anyone's: refuse it.
         if not named_by_user(req):
             refuse(_directory_refused(req), req)
-        return Hashes()
+        return True
     if named_tox_package(req):
         # tox's build of the user's own tree (an sdist, or an editable wheel):
         # the user's code, as ``pip install ./project`` would be.
         logger.info("peep-hook: %s is tox's build of the project under test, in its "
                     "work directory and owned by you: installed without a hash, as "
                     "your own source tree would be.", req.link.file_path)
-        return Hashes()
-    if getattr(instance, "require_hashes", None) is not True:
-        from peep_hook import _bootstrap  # loaded already: it loaded these patches
+        return True
+    return False
 
-        if _bootstrap.command_started():
-            refuse(f"peep-hook: refusing to fetch {req.link}: pip's hash checking is "
-                   "not in force for it.", req)
-        else:
-            # A program driving pip's internals (pip-tools' pip-compile builds
-            # its own preparer): the hook saw none of its requirements files.
-            # No pip command prints the refusal: say it in one paragraph, not
-            # the program's traceback.
-            _one_paragraph_if_uncaught()
-            refuse(f"peep-hook: refusing to fetch {req.link}: pip is driven in-process "
-                   f"by {_bootstrap.program()} outside a pip command, so peep-hook cannot "
-                   "see its requirements files and pip's hash checking is not in force; "
-                   "nothing is fetched. Run such tools (pip-tools' pip-compile, which only "
-                   "resolves) where peep-hook is not installed, or with PEEP_HOOK=off.", req)
-        return wrapped(*args, **kwargs)
+
+def _refuse_unchecked_fetch(req) -> None:
+    """Refuse a fetch pip's hash checking is not in force for."""
+    from peep_hook import _bootstrap  # loaded already: it loaded these patches
+
+    if _bootstrap.command_started():
+        refuse(f"peep-hook: refusing to fetch {req.link}: pip's hash checking is "
+               "not in force for it.", req)
+    else:
+        # A program driving pip's internals (pip-tools' pip-compile builds
+        # its own preparer): the hook saw none of its requirements files.
+        # No pip command prints the refusal: say it in one paragraph, not
+        # the program's traceback.
+        _one_paragraph_if_uncaught()
+        refuse(f"peep-hook: refusing to fetch {req.link}: pip is driven in-process "
+               f"by {_bootstrap.program()} outside a pip command, so peep-hook cannot "
+               "see its requirements files and pip's hash checking is not in force; "
+               "nothing is fetched. Run such tools (pip-tools' pip-compile, which only "
+               "resolves) where peep-hook is not installed, or with PEEP_HOOK=off.", req)
+
+
+def _hashes_given(wrapped, args, kwargs, req) -> Hashes | None:
+    """The hashes pip's own code gives ``req`` (MissingHashes if none); None
+    for a VCS requirement, refused."""
     try:
         hashes = wrapped(*args, **kwargs)
     except HashUnpinned as error:
@@ -91,10 +114,15 @@ def guard_fetch(wrapped, instance, args, kwargs):
     except HashError as error:  # VCS: no hash can cover a repository
         error.req = req
         refuse_error(error, req)
-        return Hashes()
+        return None
     if not isinstance(hashes, Hashes):
         refuse(f"peep-hook: no hashes to check {req.link} against.", req)
         hashes = MissingHashes()
+    return hashes
+
+
+def _allowed(hashes: Hashes, req) -> dict[str, list[str]]:
+    """The digests an archive of ``req`` may have: its own hashes, else its pins."""
     allowed = {} if isinstance(hashes, MissingHashes) else _strong_only(hashes._allowed, req)
     if not req.has_hash_options and req.name:
         # A dependency or build dependency: the hashes given for its name in
@@ -106,7 +134,7 @@ def guard_fetch(wrapped, instance, args, kwargs):
             known = _bundled_wheel_hashes().get(canonical_name(req.name), [])
         if known:
             allowed = {"sha256": known}
-    return _CheckedHashes(allowed or {"sha256": []}, req, getattr(instance, "finder", None))
+    return allowed or {"sha256": []}
 
 
 def _one_paragraph_if_uncaught() -> None:
