@@ -7,7 +7,7 @@ Nothing here touches the network.
 
 from __future__ import annotations
 
-import fcntl
+import functools
 import os
 import shutil
 import sys
@@ -18,6 +18,7 @@ import pytest
 
 from tests._support.index import Index
 from tests._support.project import copy_source, source_digest
+from tests._support.shared import locked
 from tests._support.venvs import Venv, run
 
 
@@ -44,15 +45,8 @@ def wheelhouse() -> Path:
 @pytest.fixture(scope="session")
 def hook_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """peep-hook's wheel, built without network from a copy of this checkout,
-    once per run: xdist
-    workers share the directory above their own base temps and its lock."""
-    base = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        base = base.parent  # this run's, not the user's, directory of runs
-    shared = base / f"peep-hook-wheel-{source_digest()}"
-    shared.mkdir(exist_ok=True)
-    with open(shared / "lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    once per run."""
+    with locked(tmp_path_factory, f"peep-hook-wheel-{source_digest()}") as shared:
         built = sorted((shared / "dist").glob("peep_hook-*.whl"))
         if built:
             return built[0]
@@ -69,11 +63,39 @@ def hook_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def make_venv(tmp_path_factory, wheelhouse, pip_version, hook_wheel):
-    def make(*, hooked: bool = True) -> Venv:
+def venv_template(tmp_path_factory, wheelhouse, pip_version, hook_wheel):
+    """The venv of each kind (hooked or not) that copies are made from, made
+    once per run; never run in, so never changed."""
+    def template(*, hooked: bool) -> Venv:
+        kind = "hooked" if hooked else "plain"
+        with locked(tmp_path_factory, f"venv-template-{kind}") as shared:
+            path = shared / "env"
+            if (shared / "made").exists():
+                return Venv(path)
+            shutil.rmtree(path, ignore_errors=True)  # left by a worker that died
+            made = Venv.create(path, wheelhouse=wheelhouse, pip_version=pip_version,
+                               hook_wheel=hook_wheel if hooked else None)
+            (shared / "made").touch()
+            return made
+    return functools.lru_cache(maxsize=None)(template)
+
+
+@pytest.fixture(scope="session")
+def make_venv(tmp_path_factory, wheelhouse, pip_version, hook_wheel, venv_template):
+    """A new venv with the pip under test (``hooked``: and peep-hook, wrapt):
+    a copy of the template, or made afresh (``fresh``) where making it is what
+    a test is about. ``user_site``: it sees the system site-packages, which
+    switches the user site back on (``pip install --user``)."""
+    def make(*, hooked: bool = True, fresh: bool = False, user_site: bool = False) -> Venv:
         path = tmp_path_factory.mktemp("venv") / "env"
-        return Venv.create(path, wheelhouse=wheelhouse, pip_version=pip_version,
-                           hook_wheel=hook_wheel if hooked else None)
+        if fresh:
+            made = Venv.create(path, wheelhouse=wheelhouse, pip_version=pip_version,
+                               hook_wheel=hook_wheel if hooked else None)
+        else:
+            made = venv_template(hooked=hooked).copy(path)
+        if user_site:
+            made.see_system_site_packages()
+        return made
     return make
 
 
@@ -102,3 +124,15 @@ def markers(tmp_path: Path) -> Path:
     path = tmp_path / "markers"
     path.mkdir()
     return path
+
+
+@pytest.fixture(scope="module")
+def user_site_venv(make_venv) -> Venv:
+    """A hooked venv in which pip may install with ``--user``.
+
+    In a venv without system site-packages, Python disables the user site and
+    pip stops every ``--user`` install ("Can not perform a '--user' install")
+    before it fetches anything: a refusal of pip's own, which says nothing
+    about hash checking.
+    """
+    return make_venv(user_site=True)

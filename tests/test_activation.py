@@ -8,20 +8,13 @@ import zipfile
 from pathlib import Path
 
 from tests._support.archives import tampered, wheel
+from tests._support.outcomes import imported_modules
 from tests._support.project import copy_source
 from tests._support.venvs import Venv, clean_env, run
 
 _IMPORTS_PIP_AND_REPORTS = (
     "import sys, pip; print('wrapt' in sys.modules, 'peep_hook.pip_patches' in sys.modules)"
 )
-
-
-def _imported_modules(importtime_stderr: str) -> set[str]:
-    names = set()
-    for line in importtime_stderr.splitlines():
-        if line.startswith("import time:") and "|" in line:
-            names.add(line.rsplit("|", 1)[1].strip())
-    return names
 
 
 def test_wheel_puts_pth_and_start_files_at_its_root_and_in_record(hook_wheel: Path):
@@ -59,7 +52,7 @@ def test_python_that_never_imports_pip_loads_neither_wrapt_nor_pip(venv: Venv):
 
     assert result.returncode == 0
     assert result.stdout == ""
-    imported = _imported_modules(result.stderr)
+    imported = imported_modules(result.stderr)
     assert "_peep_hook_start" in imported  # the .pth line did run
     assert not {m for m in imported if m.split(".")[0] in ("wrapt", "pip", "peep_hook")}
     assert [line for line in result.stderr.splitlines() if not line.startswith("import time:")] == []
@@ -80,7 +73,7 @@ def test_pip_commands_that_fetch_nothing_do_not_load_the_hook(venv: Venv):
     for command in (["--version"], ["list"], ["install", "--help"]):
         result = venv.python_run("-X", "importtime", "-m", "pip", *command)
         assert result.returncode == 0, str(result)
-        imported = _imported_modules(result.stderr)
+        imported = imported_modules(result.stderr)
         assert "pip._internal.cli.base_command" in imported or command == ["--version"]
         assert not {m for m in imported if m.split(".")[0] == "wrapt"}, command
         assert "peep_hook.pip_patches" not in imported, command

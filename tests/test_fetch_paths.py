@@ -27,18 +27,13 @@ import pytest
 
 from tests._support.archives import Archive, sdist, tampered, wheel
 from tests._support.index import Index, _QuietHandler
+from tests._support.outcomes import assert_ok, write
 from tests._support.venvs import Result, Venv
 
 PY = f"python{sys.version_info[0]}.{sys.version_info[1]}"
 
 
 # -- helpers -------------------------------------------------------------------
-
-
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    return path
 
 
 def assert_refused(result: Result, *expected: Archive) -> None:
@@ -49,11 +44,6 @@ def assert_refused(result: Result, *expected: Archive) -> None:
     assert "Traceback" not in result.output, str(result)
     for archive in expected:
         assert f"# sha256: {archive.peep}" in result.output, str(result)
-
-
-def assert_ok(result: Result) -> None:
-    assert result.returncode == 0, str(result)
-    assert "Traceback" not in result.output, str(result)
 
 
 def installed_module(site_packages: Path, name: str) -> str:
@@ -344,27 +334,6 @@ def test_install_prefix_dir_is_verified(venv, index, tmp_path):
                   "-i", index.url, "--prefix", prefix)
     assert_ok(ok)
     assert "TAMPERED" not in installed_module(site, "pfxok")
-
-
-@pytest.fixture(scope="module")
-def user_site_venv(make_venv) -> Venv:
-    """A hooked venv that lets pip install with --user.
-
-    In a venv without system site-packages, Python disables the user site and
-    pip stops every ``--user`` install with "Can not perform a '--user'
-    install" before it fetches anything: that refusal is pip's own and says
-    nothing about hash checking. To exercise the --user fetch path for real,
-    this venv includes system site-packages (which switches the user site
-    back on); its own site-packages, holding the pip under test and the hook,
-    still come first on sys.path.
-    """
-    venv = make_venv()
-    cfg = venv.path / "pyvenv.cfg"
-    text = cfg.read_text()
-    assert "include-system-site-packages = false" in text
-    cfg.write_text(text.replace("include-system-site-packages = false",
-                                "include-system-site-packages = true"))
-    return venv
 
 
 def test_install_user_is_verified(user_site_venv, index, tmp_path):

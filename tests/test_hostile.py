@@ -34,9 +34,9 @@ import pytest
 
 from tests._support.archives import Archive, backend_wheel, sdist, tampered, wheel
 from tests._support.index import canonical
+from tests._support.outcomes import refused, write
+from tests._support.pips import PIP
 from tests._support.venvs import Result, Venv, clean_env
-
-PIP = tuple(int(p) for p in os.environ.get("PEEP_HOOK_TEST_PIP", "0.0").split(".")[:2])
 
 #: What a test scripts for one request: it writes the whole response. The
 #: event is set when the server closes; a response that waits must stop then.
@@ -224,21 +224,6 @@ def hostile() -> Iterator[Callable[..., HostileIndex]]:
 
 
 # -- helpers -------------------------------------------------------------------
-
-
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    return path
-
-
-def refused(result: Result) -> bool:
-    """pip stopped with exit 1 and an ERROR, not with a traceback."""
-    return (
-        result.returncode == 1
-        and "ERROR:" in result.stderr
-        and "Traceback" not in result.output
-    )
 
 
 _HOOK_FRAME = re.compile(r'File "[^"]*[/\\]peep_hook[/\\]')

@@ -26,7 +26,8 @@ import pytest
 
 from tests._support.archives import wheel
 from tests._support.interpreters import globally_hooked_interpreter
-from tests._support.venvs import Result, Venv, clean_env
+from tests._support.outcomes import refused
+from tests._support.venvs import Venv, clean_env
 
 #: a PEP 517 backend with sdists and editable wheels, enough for tox
 BACKEND = '''
@@ -74,11 +75,6 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
 
 build_editable = build_wheel
 '''
-
-
-def refused(result: Result) -> bool:
-    return (result.returncode == 1 and "ERROR:" in result.stderr
-            and "Traceback" not in result.output)
 
 
 def _project(directory: Path, python: Path | str) -> Path:
