@@ -111,6 +111,30 @@ def venv(_shared_venv: Venv) -> Iterator[Venv]:
     _shared_venv.reset()
 
 
+@pytest.fixture(scope="session")
+def _shared_plain_venv(make_venv) -> Venv:
+    return make_venv(hooked=False)
+
+
+@pytest.fixture
+def plain_venv(_shared_plain_venv: Venv) -> Iterator[Venv]:
+    """A venv with the same pip and no peep-hook; reset after each test."""
+    yield _shared_plain_venv
+    _shared_plain_venv.reset()
+
+
+@pytest.fixture(scope="module")
+def user_site_venv(make_venv) -> Venv:
+    """A hooked venv in which pip may install with ``--user``.
+
+    In a venv without system site-packages, Python disables the user site and
+    pip stops every ``--user`` install ("Can not perform a '--user' install")
+    before it fetches anything: a refusal of pip's own, which says nothing
+    about hash checking.
+    """
+    return make_venv(user_site=True)
+
+
 @pytest.fixture
 def index(tmp_path: Path) -> Iterator[Index]:
     served = Index(tmp_path / "index")
@@ -125,14 +149,3 @@ def markers(tmp_path: Path) -> Path:
     path.mkdir()
     return path
 
-
-@pytest.fixture(scope="module")
-def user_site_venv(make_venv) -> Venv:
-    """A hooked venv in which pip may install with ``--user``.
-
-    In a venv without system site-packages, Python disables the user site and
-    pip stops every ``--user`` install ("Can not perform a '--user' install")
-    before it fetches anything: a refusal of pip's own, which says nothing
-    about hash checking.
-    """
-    return make_venv(user_site=True)

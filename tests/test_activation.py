@@ -1,4 +1,7 @@
-"""Packaging and activation: the .pth, start-up cost, fail-closed loading, uninstall."""
+"""Packaging and activation: the .pth, start-up cost, fail-closed loading, uninstall.
+
+The venvs these tests change are made afresh, not copied from the template
+(tests/_support/venvs.py): installing the hook is part of what they prove."""
 
 from __future__ import annotations
 
@@ -100,7 +103,7 @@ def test_non_fetching_pip_commands_work(venv: Venv):
 
 
 def test_missing_patch_target_makes_pip_refuse(make_venv, index, tmp_path):
-    venv = make_venv()
+    venv = make_venv(fresh=True)
     # A "future pip" in which the guard's patch point has been renamed.
     prepare = next(venv.site_packages.glob("pip/_internal/operations/prepare.py"))
     with prepare.open("a") as f:
@@ -126,7 +129,7 @@ def test_missing_patch_target_makes_pip_refuse(make_venv, index, tmp_path):
 
 
 def test_hook_that_cannot_load_makes_pip_refuse(make_venv, index, tmp_path):
-    venv = make_venv()
+    venv = make_venv(fresh=True)
     # wrapt half-removed: its package is there but broken.
     (venv.site_packages / "wrapt" / "__init__.py").write_text("raise ImportError('broken wrapt')\n")
     alpha = wheel("alpha", "1.0")
@@ -144,7 +147,7 @@ def test_hook_that_cannot_load_makes_pip_refuse(make_venv, index, tmp_path):
 
 
 def test_uninstall_leaves_no_trace_and_pip_works_unhooked(make_venv, index, tmp_path):
-    venv = make_venv()
+    venv = make_venv(fresh=True)
     assert (venv.site_packages / "peep_hook.pth").exists()
 
     result = venv.pip("uninstall", "-y", "peep-hook")
@@ -161,7 +164,7 @@ def test_uninstall_leaves_no_trace_and_pip_works_unhooked(make_venv, index, tmp_
 
 def test_pip_newer_than_tested_works_with_a_notice_when_its_patch_points_check_out(
         make_venv, index, tmp_path):
-    venv = make_venv()
+    venv = make_venv(fresh=True)
     init = venv.site_packages / "pip" / "__init__.py"
     text = init.read_text()
     version_line = next(line for line in text.splitlines() if line.startswith("__version__"))
@@ -207,7 +210,7 @@ def test_editable_install_puts_the_start_up_files_at_the_top_and_arms_the_hook(
     with zipfile.ZipFile(editable) as zf:
         root = {n.split("/")[0] for n in zf.namelist()}
     assert {"_peep_hook_start.py", "peep_hook.pth", "peep_hook.start"} <= root
-    venv = make_venv(hooked=False)
+    venv = make_venv(hooked=False, fresh=True)
     assert venv.pip("install", "-q", "--no-index", "--find-links", wheelhouse, "wrapt",
                     editable).returncode == 0
 

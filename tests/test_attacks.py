@@ -42,6 +42,7 @@ from tests._support.archives import Archive, sdist, wheel
 from tests._support.index import Index, canonical
 from tests._support.outcomes import refused, write
 from tests._support.pips import RESOLVERS
+from tests._support.servers import ANY_LOCAL_PORT, base_url, serve, stop
 from tests._support.swap import swap_inside_pip
 from tests._support.venvs import Result, Venv, run
 
@@ -467,13 +468,11 @@ class _Recorder:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._server = serve(ThreadingHTTPServer(ANY_LOCAL_PORT, Handler))
+        self.url = base_url(self._server)
 
     def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        stop(self._server)
 
 
 @RESOLVERS
