@@ -1,4 +1,8 @@
-"""Fixtures: the built peep-hook wheel, a hooked venv, a local index, markers.
+"""Fixtures: the built peep-hook wheel, venvs, a local index, markers.
+
+The wheel and a template venv of each kind are made once per run, shared by
+the pytest-xdist workers (tests/_support/shared.py); a test's venv is a copy
+of its template, or made afresh where making it is the point.
 
 The pip under test and the wheelhouse holding it (and wrapt) come from the
 environment, set by tox: PEEP_HOOK_TEST_PIP and PEEP_HOOK_TEST_WHEELHOUSE.
