@@ -113,15 +113,8 @@ class Venv:
         the source paths in byte code as it loads it.)
         """
         shutil.copytree(self.path, dest, symlinks=True)
-        old, new = str(self.path).encode(), str(dest).encode()
-        rewritten = set()
-        for path in [*(dest / "bin").iterdir(), dest / "pyvenv.cfg"]:
-            if path.is_symlink() or not path.is_file():
-                continue
-            data = path.read_bytes()
-            if old in data:
-                path.write_bytes(data.replace(old, new))
-                rewritten.add(os.path.normpath(path))
+        rewritten = _replace_in([*(dest / "bin").iterdir(), dest / "pyvenv.cfg"],
+                                str(self.path), str(dest))
         copied = Venv(dest)
         for record in copied.site_packages.glob("*.dist-info/RECORD"):
             _rehash_rows(record, copied.site_packages, rewritten)
@@ -165,6 +158,20 @@ class Venv:
 def pip_wheel_in(wheelhouse: Path, pip_version: str) -> Path:
     """The wheel of the pip under test."""
     return next(wheelhouse.glob(f"pip-{pip_version}-*.whl"))
+
+
+def _replace_in(paths: list[Path], old: str, new: str) -> set[str]:
+    """Replace ``old`` by ``new`` in the regular files among ``paths``; return
+    the (normalised) paths of those changed."""
+    changed = set()
+    for path in paths:
+        if path.is_symlink() or not path.is_file():
+            continue
+        data = path.read_bytes()
+        if old.encode() in data:
+            path.write_bytes(data.replace(old.encode(), new.encode()))
+            changed.add(os.path.normpath(path))
+    return changed
 
 
 def _rehash_rows(record: Path, site_packages: Path, changed: set[str]) -> None:
