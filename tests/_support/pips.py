@@ -15,5 +15,6 @@ RESOLVERS = pytest.mark.parametrize("resolver", [(), (LEGACY,)], ids=["resolveli
 
 # How pip installs build dependencies: a child pip (every pip), or pip 26's
 # in-process installer.
-BUILD_MODES = [[]] + ([["--use-feature", "inprocess-build-deps"]] if PIP >= (26, 0) else [])
+IN_PROCESS_BUILD_DEPS = ["--use-feature", "inprocess-build-deps"]
+BUILD_MODES: list[list[str]] = [[]] + ([IN_PROCESS_BUILD_DEPS] if PIP >= (26, 0) else [])
 MODE_IDS = ["subprocess"] + (["in-process"] if PIP >= (26, 0) else [])
