@@ -1,4 +1,8 @@
-"""Fixtures: the built peep-hook wheel, a hooked venv, a local index, markers.
+"""Fixtures: the built peep-hook wheel, venvs, a local index, markers.
+
+The wheel and a template venv of each kind are made once per run, shared by
+the pytest-xdist workers (tests/_support/shared.py); a test's venv is a copy
+of its template, or made afresh where making it is the point.
 
 The pip under test and the wheelhouse holding it (and wrapt) come from the
 environment, set by tox: PEEP_HOOK_TEST_PIP and PEEP_HOOK_TEST_WHEELHOUSE.
@@ -7,7 +11,7 @@ Nothing here touches the network.
 
 from __future__ import annotations
 
-import fcntl
+import functools
 import os
 import shutil
 import sys
@@ -18,6 +22,7 @@ import pytest
 
 from tests._support.index import Index
 from tests._support.project import copy_source, source_digest
+from tests._support.shared import locked
 from tests._support.venvs import Venv, run
 
 
@@ -44,15 +49,8 @@ def wheelhouse() -> Path:
 @pytest.fixture(scope="session")
 def hook_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """peep-hook's wheel, built without network from a copy of this checkout,
-    once per run: xdist
-    workers share the directory above their own base temps and its lock."""
-    base = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        base = base.parent  # this run's, not the user's, directory of runs
-    shared = base / f"peep-hook-wheel-{source_digest()}"
-    shared.mkdir(exist_ok=True)
-    with open(shared / "lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    once per run."""
+    with locked(tmp_path_factory, f"peep-hook-wheel-{source_digest()}") as shared:
         built = sorted((shared / "dist").glob("peep_hook-*.whl"))
         if built:
             return built[0]
@@ -69,11 +67,39 @@ def hook_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def make_venv(tmp_path_factory, wheelhouse, pip_version, hook_wheel):
-    def make(*, hooked: bool = True) -> Venv:
+def venv_template(tmp_path_factory, wheelhouse, pip_version, hook_wheel):
+    """The venv of each kind (hooked or not) that copies are made from, made
+    once per run; never run in, so never changed."""
+    def template(*, hooked: bool) -> Venv:
+        kind = "hooked" if hooked else "plain"
+        with locked(tmp_path_factory, f"venv-template-{kind}") as shared:
+            path = shared / "env"
+            if (shared / "made").exists():
+                return Venv(path)
+            shutil.rmtree(path, ignore_errors=True)  # left by a worker that died
+            made = Venv.create(path, wheelhouse=wheelhouse, pip_version=pip_version,
+                               hook_wheel=hook_wheel if hooked else None)
+            (shared / "made").touch()
+            return made
+    return functools.lru_cache(maxsize=None)(template)
+
+
+@pytest.fixture(scope="session")
+def make_venv(tmp_path_factory, wheelhouse, pip_version, hook_wheel, venv_template):
+    """A new venv with the pip under test (``hooked``: and peep-hook, wrapt):
+    a copy of the template, or made afresh (``fresh``) where making it is what
+    a test is about. ``user_site``: it sees the system site-packages, which
+    switches the user site back on (``pip install --user``)."""
+    def make(*, hooked: bool = True, fresh: bool = False, user_site: bool = False) -> Venv:
         path = tmp_path_factory.mktemp("venv") / "env"
-        return Venv.create(path, wheelhouse=wheelhouse, pip_version=pip_version,
-                           hook_wheel=hook_wheel if hooked else None)
+        if fresh:
+            made = Venv.create(path, wheelhouse=wheelhouse, pip_version=pip_version,
+                               hook_wheel=hook_wheel if hooked else None)
+        else:
+            made = venv_template(hooked=hooked).copy(path)
+        if user_site:
+            made.see_system_site_packages()
+        return made
     return make
 
 
@@ -89,6 +115,30 @@ def venv(_shared_venv: Venv) -> Iterator[Venv]:
     _shared_venv.reset()
 
 
+@pytest.fixture(scope="session")
+def _shared_plain_venv(make_venv) -> Venv:
+    return make_venv(hooked=False)
+
+
+@pytest.fixture
+def plain_venv(_shared_plain_venv: Venv) -> Iterator[Venv]:
+    """A venv with the same pip and no peep-hook; reset after each test."""
+    yield _shared_plain_venv
+    _shared_plain_venv.reset()
+
+
+@pytest.fixture(scope="module")
+def user_site_venv(make_venv) -> Venv:
+    """A hooked venv in which pip may install with ``--user``.
+
+    In a venv without system site-packages, Python disables the user site and
+    pip stops every ``--user`` install ("Can not perform a '--user' install")
+    before it fetches anything: a refusal of pip's own, which says nothing
+    about hash checking.
+    """
+    return make_venv(user_site=True)
+
+
 @pytest.fixture
 def index(tmp_path: Path) -> Iterator[Index]:
     served = Index(tmp_path / "index")
@@ -102,3 +152,4 @@ def markers(tmp_path: Path) -> Path:
     path = tmp_path / "markers"
     path.mkdir()
     return path
+

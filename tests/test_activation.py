@@ -1,4 +1,7 @@
-"""Packaging and activation: the .pth, start-up cost, fail-closed loading, uninstall."""
+"""Packaging and activation: the .pth, start-up cost, fail-closed loading, uninstall.
+
+The venvs these tests change are made afresh, not copied from the template
+(tests/_support/venvs.py): installing the hook is part of what they prove."""
 
 from __future__ import annotations
 
@@ -9,20 +12,13 @@ from pathlib import Path
 
 from peep_hook import __version__
 from tests._support.archives import tampered, wheel
+from tests._support.outcomes import imported_modules
 from tests._support.project import copy_source
 from tests._support.venvs import Venv, clean_env, run
 
 _IMPORTS_PIP_AND_REPORTS = (
     "import sys, pip; print('wrapt' in sys.modules, 'peep_hook.pip_patches' in sys.modules)"
 )
-
-
-def _imported_modules(importtime_stderr: str) -> set[str]:
-    names = set()
-    for line in importtime_stderr.splitlines():
-        if line.startswith("import time:") and "|" in line:
-            names.add(line.rsplit("|", 1)[1].strip())
-    return names
 
 
 def test_wheel_puts_pth_and_start_files_at_its_root_and_in_record(hook_wheel: Path):
@@ -68,7 +64,7 @@ def test_python_that_never_imports_pip_loads_neither_wrapt_nor_pip(venv: Venv):
 
     assert result.returncode == 0
     assert result.stdout == ""
-    imported = _imported_modules(result.stderr)
+    imported = imported_modules(result.stderr)
     assert "_peep_hook_start" in imported  # the .pth line did run
     assert not {m for m in imported if m.split(".")[0] in ("wrapt", "pip", "peep_hook")}
     assert [line for line in result.stderr.splitlines() if not line.startswith("import time:")] == []
@@ -89,7 +85,7 @@ def test_pip_commands_that_fetch_nothing_do_not_load_the_hook(venv: Venv):
     for command in (["--version"], ["list"], ["install", "--help"]):
         result = venv.python_run("-X", "importtime", "-m", "pip", *command)
         assert result.returncode == 0, str(result)
-        imported = _imported_modules(result.stderr)
+        imported = imported_modules(result.stderr)
         assert "pip._internal.cli.base_command" in imported or command == ["--version"]
         assert not {m for m in imported if m.split(".")[0] == "wrapt"}, command
         assert "peep_hook.pip_patches" not in imported, command
@@ -116,7 +112,7 @@ def test_non_fetching_pip_commands_work(venv: Venv):
 
 
 def test_missing_patch_target_makes_pip_refuse(make_venv, index, tmp_path):
-    venv = make_venv()
+    venv = make_venv(fresh=True)
     # A "future pip" in which the guard's patch point has been renamed.
     prepare = next(venv.site_packages.glob("pip/_internal/operations/prepare.py"))
     with prepare.open("a") as f:
@@ -142,7 +138,7 @@ def test_missing_patch_target_makes_pip_refuse(make_venv, index, tmp_path):
 
 
 def test_hook_that_cannot_load_makes_pip_refuse(make_venv, index, tmp_path):
-    venv = make_venv()
+    venv = make_venv(fresh=True)
     # wrapt half-removed: its package is there but broken.
     (venv.site_packages / "wrapt" / "__init__.py").write_text("raise ImportError('broken wrapt')\n")
     alpha = wheel("alpha", "1.0")
@@ -160,7 +156,7 @@ def test_hook_that_cannot_load_makes_pip_refuse(make_venv, index, tmp_path):
 
 
 def test_uninstall_leaves_no_trace_and_pip_works_unhooked(make_venv, index, tmp_path):
-    venv = make_venv()
+    venv = make_venv(fresh=True)
     assert (venv.site_packages / "peep_hook.pth").exists()
 
     result = venv.pip("uninstall", "-y", "peep-hook")
@@ -177,7 +173,7 @@ def test_uninstall_leaves_no_trace_and_pip_works_unhooked(make_venv, index, tmp_
 
 def test_pip_newer_than_tested_works_with_a_notice_when_its_patch_points_check_out(
         make_venv, index, tmp_path):
-    venv = make_venv()
+    venv = make_venv(fresh=True)
     init = venv.site_packages / "pip" / "__init__.py"
     text = init.read_text()
     version_line = next(line for line in text.splitlines() if line.startswith("__version__"))
@@ -223,7 +219,7 @@ def test_editable_install_puts_the_start_up_files_at_the_top_and_arms_the_hook(
     with zipfile.ZipFile(editable) as zf:
         root = {n.split("/")[0] for n in zf.namelist()}
     assert {"_peep_hook_start.py", "peep_hook.pth", "peep_hook.start"} <= root
-    venv = make_venv(hooked=False)
+    venv = make_venv(hooked=False, fresh=True)
     assert venv.pip("install", "-q", "--no-index", "--find-links", wheelhouse, "wrapt",
                     editable).returncode == 0
 

@@ -22,20 +22,8 @@ from tests._support.drivers import (
     install_legacy_loader,
     write_script,
 )
-from tests._support.venvs import Result, Venv
-
-
-def refused(result: Result) -> bool:
-    """pip stopped with exit 1 and an ERROR, not with a traceback."""
-    return (
-        result.returncode == 1
-        and "ERROR:" in result.stderr
-        and "Traceback" not in result.output
-    )
-
-
-def _pip_wheel(wheelhouse: Path, pip_version: str) -> Path:
-    return next(wheelhouse.glob(f"pip-{pip_version}-*.whl"))
+from tests._support.outcomes import refused
+from tests._support.venvs import Venv, pip_wheel_in
 
 
 def _requirements(tmp_path: Path, *archives) -> Path:
@@ -53,7 +41,7 @@ def test_pip_run_from_its_wheel_refuses_a_tampered_archive(
     index.publish(tampered(good))
     req = _requirements(tmp_path, good)
 
-    result = venv.python_run(_pip_wheel(wheelhouse, pip_version) / "pip",
+    result = venv.python_run(pip_wheel_in(wheelhouse, pip_version) / "pip",
                              "install", "-r", req, "-i", index.url)
 
     assert refused(result), str(result)
@@ -67,7 +55,7 @@ def test_pip_run_from_its_wheel_installs_a_good_archive(
     index.publish(good)
     req = _requirements(tmp_path, good)
 
-    result = venv.python_run(_pip_wheel(wheelhouse, pip_version) / "pip",
+    result = venv.python_run(pip_wheel_in(wheelhouse, pip_version) / "pip",
                              "install", "-r", req, "-i", index.url)
 
     assert result.returncode == 0, str(result)
@@ -81,7 +69,7 @@ def test_pip_run_from_its_wheel_with_the_hook_half_installed_refuses(
     good = wheel("alpha", "1.0")
     index.publish(good)
 
-    result = venv.python_run(_pip_wheel(wheelhouse, pip_version) / "pip",
+    result = venv.python_run(pip_wheel_in(wheelhouse, pip_version) / "pip",
                              "install", "-r", _requirements(tmp_path, good), "-i", index.url)
 
     assert result.returncode == 1, str(result)

@@ -40,20 +40,11 @@ import pytest
 
 from tests._support.archives import Archive, sdist, wheel
 from tests._support.index import Index, canonical
+from tests._support.outcomes import refused, write
+from tests._support.pips import RESOLVERS
+from tests._support.servers import ANY_LOCAL_PORT, base_url, serve, stop
 from tests._support.swap import swap_inside_pip
 from tests._support.venvs import Result, Venv, run
-
-
-def refused(result: Result) -> bool:
-    """pip stopped with exit 1 and an ERROR, not with a traceback."""
-    return (result.returncode == 1 and "ERROR:" in result.stderr
-            and "Traceback" not in result.output)
-
-
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    return path
 
 
 def source_directory(archive: Archive, parent: Path, dirname: str) -> Path:
@@ -477,17 +468,14 @@ class _Recorder:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._server = serve(ThreadingHTTPServer(ANY_LOCAL_PORT, Handler))
+        self.url = base_url(self._server)
 
     def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        stop(self._server)
 
 
-@pytest.mark.parametrize("resolver", [[], ["--use-deprecated=legacy-resolver"]],
-                         ids=["resolvelib", "legacy"])
+@RESOLVERS
 def test_direct_references_in_an_unhashed_wheels_metadata_are_never_followed(
         venv: Venv, index: Index, tmp_path, resolver):
     """Plain pip stops at the unhashed wheel; the hook reads its metadata to

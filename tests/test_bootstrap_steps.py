@@ -23,7 +23,6 @@ base interpreter with ``enable --global``, as in tests/test_global.py.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
@@ -36,6 +35,7 @@ import pytest
 from tests._support.archives import Archive, wheel
 from tests._support.index import Index, canonical
 from tests._support.interpreters import VERSION, globally_hooked_interpreter
+from tests._support.shared import once_per_run
 from tests._support.venvs import Result, Venv, run
 
 PY = f"{sys.version_info[0]}.{sys.version_info[1]}"
@@ -346,22 +346,11 @@ def _global_scenario(tmp: Path, wheelhouse: Path, hook_wheel: Path,
 
 @pytest.fixture(scope="session")
 def scenario(request, tmp_path_factory, wheelhouse, pip_version) -> Dict[str, Any]:
-    """Run the scenario once, shared by pytest-xdist workers through a file."""
+    """The scenario, run once per test run."""
     def fresh() -> Dict[str, Any]:
         return _global_scenario(tmp_path_factory.mktemp("bootstrap-global"), wheelhouse,
                                 request.getfixturevalue("hook_wheel"), pip_version)
-
-    if not os.environ.get("PYTEST_XDIST_WORKER"):
-        return fresh()
-    shared = tmp_path_factory.getbasetemp().parent
-    with open(shared / "bootstrap-scenario.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        recorded = shared / "bootstrap-scenario.json"
-        if recorded.exists():
-            return json.loads(recorded.read_text())
-        facts = fresh()
-        recorded.write_text(json.dumps(facts))
-        return facts
+    return once_per_run(tmp_path_factory, "bootstrap-scenario", fresh)
 
 
 # python -m venv --upgrade-deps is new in Python 3.9: these two tests exist

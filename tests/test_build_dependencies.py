@@ -7,7 +7,6 @@ backend never ran when its archive was not verified.
 
 from __future__ import annotations
 
-import os
 import re
 import sys
 from pathlib import Path
@@ -15,18 +14,9 @@ from pathlib import Path
 import pytest
 
 from tests._support.archives import Archive, backend_wheel, sdist, setup_py_sdist, wheel
-from tests._support.venvs import Result, Venv
-
-PIP = tuple(int(p) for p in os.environ.get("PEEP_HOOK_TEST_PIP", "0.0").split(".")[:2])
-
-# How pip installs build dependencies: a child pip (every pip), or pip 26's
-# in-process installer.
-BUILD_MODES = [[]] + ([["--use-feature", "inprocess-build-deps"]] if PIP >= (26, 0) else [])
-MODE_IDS = ["subprocess"] + (["in-process"] if PIP >= (26, 0) else [])
-
-
-def refused(result: Result) -> bool:
-    return result.returncode == 1 and "Traceback" not in result.output
+from tests._support.outcomes import exit_1_without_traceback
+from tests._support.pips import BUILD_MODES, MODE_IDS, PIP
+from tests._support.venvs import Venv
 
 
 def shows_block(output: str, archive: Archive) -> bool:
@@ -90,7 +80,7 @@ def test_tampered_backend_is_refused_before_it_runs(venv, index, tmp_path, marke
 
     result = venv.pip("install", "-r", req, "-i", index.url, *mode)
 
-    assert refused(result), str(result)
+    assert exit_1_without_traceback(result), str(result)
     assert not backend_ran(markers)
     assert not venv.installed("app") and not venv.installed("markerbackend")
     assert f"# sha256: {backend.peep}" in result.output  # expected
@@ -107,7 +97,7 @@ def test_unlisted_backend_is_refused_with_the_block_to_add(venv, index, tmp_path
 
     result = venv.pip("install", "-r", req, "-i", index.url, *mode)
 
-    assert refused(result), str(result)
+    assert exit_1_without_traceback(result), str(result)
     assert not backend_ran(markers)
     assert not venv.installed("app")
     assert shows_block(result.output, backend)
@@ -126,7 +116,7 @@ def test_unlisted_dependency_of_a_build_dependency_is_refused(venv, index, tmp_p
     req.write_text(app.peep_block() + deps_backend.peep_block())
 
     refused_run = venv.pip("install", "-r", req, "-i", index.url)
-    assert refused(refused_run), str(refused_run)
+    assert exit_1_without_traceback(refused_run), str(refused_run)
     assert shows_block(refused_run.output, helper)
     assert not backend_ran(markers)
 
@@ -160,7 +150,7 @@ def test_pin_that_does_not_satisfy_the_build_requirement_is_refused(venv, index,
 
     result = venv.pip("install", "-r", req, "-i", index.url)
 
-    assert refused(result), str(result)
+    assert exit_1_without_traceback(result), str(result)
     assert "markerbackend>=2, but" in result.output and "pins 1.0" in result.output
     assert not backend_ran(markers)
 
@@ -214,7 +204,7 @@ if PIP >= (26, 2):  # --use-feature venv-isolation exists from pip 26.2
         result = venv.pip("install", "-r", req, "-i", index.url,
                           "--use-feature", "venv-isolation")
 
-        assert refused(result), str(result)
+        assert exit_1_without_traceback(result), str(result)
         assert "venv-isolation" in result.output
         assert not backend_ran(markers) and not venv.installed("app")
 
@@ -233,7 +223,7 @@ def test_child_with_missing_or_corrupt_handoff_refuses(venv, index, tmp_path, co
     result = venv.pip("install", "-r", req, "-i", index.url,
                       env={"PEEP_HOOK_HANDOFF": str(handoff)})
 
-    assert refused(result), str(result)
+    assert exit_1_without_traceback(result), str(result)
     assert "handed over by the parent pip are unusable" in result.output
     assert not venv.installed("alpha")
 

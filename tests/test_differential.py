@@ -26,7 +26,6 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -83,18 +82,6 @@ class Outcome:
                 f"fetched {self.fetched}; hash shown of {self.shown}\n"
                 f"--- stdout (tail)\n{tail(self.result.stdout)}\n"
                 f"--- stderr (tail)\n{tail(self.result.stderr)}\n")
-
-
-@pytest.fixture(scope="module")
-def _plain_venv(make_venv) -> Venv:
-    return make_venv(hooked=False)
-
-
-@pytest.fixture
-def plain_venv(_plain_venv: Venv) -> Iterator[Venv]:
-    """A venv with the same pip and no peep-hook; reset after each test."""
-    yield _plain_venv
-    _plain_venv.reset()
 
 
 def run_form(venv: Venv, form: str, world: World, scenario: Scenario) -> Outcome:

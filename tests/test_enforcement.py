@@ -2,25 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from tests._support.archives import sdist, tampered, wheel
-from tests._support.venvs import Result, Venv
-
-
-def refused(result: Result) -> bool:
-    """pip stopped with exit 1 and an ERROR, not with a traceback."""
-    return (
-        result.returncode == 1
-        and "ERROR:" in result.stderr
-        and "Traceback" not in result.output
-    )
-
-
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    return path
+from tests._support.outcomes import refused, write
+from tests._support.venvs import Venv
 
 
 def test_good_peep_hash_installs(venv: Venv, index, tmp_path):

@@ -7,11 +7,8 @@ import shutil
 from pathlib import Path
 
 from tests._support.archives import tampered, wheel
+from tests._support.outcomes import exit_1_without_traceback
 from tests._support.venvs import Result, Venv
-
-
-def refused(result: Result) -> bool:
-    return result.returncode == 1 and "Traceback" not in result.output
 
 
 def quiet_python(venv: Venv) -> bool:
@@ -34,7 +31,7 @@ def test_half_uninstalled_hook_refuses_in_pip_and_names_the_file_to_remove(
 
     result = _request(venv, index, tmp_path)
 
-    assert refused(result), str(result)
+    assert exit_1_without_traceback(result), str(result)
     assert "half installed" in result.stderr
     assert str(venv.site_packages / "peep_hook.pth") in result.stderr
     assert str(venv.site_packages / "_peep_hook_start.py") in result.stderr
@@ -71,7 +68,7 @@ def test_module_of_the_hook_failing_to_import_refuses_in_pip(make_venv, index, t
 
     result = _request(venv, index, tmp_path)
 
-    assert refused(result), str(result)
+    assert exit_1_without_traceback(result), str(result)
     assert "peep-hook could not load inside pip (ImportError: boom)" in result.stderr
     assert not venv.installed("alpha")
     assert quiet_python(venv)
@@ -89,7 +86,7 @@ def test_patch_target_with_a_changed_signature_refuses(make_venv, index, tmp_pat
 
     result = _request(venv, index, tmp_path)
 
-    assert refused(result), str(result)
+    assert exit_1_without_traceback(result), str(result)
     assert "handle_requirement_line has parameters (parsed_line, options)" in result.stderr
     assert not venv.installed("alpha")
 
@@ -100,7 +97,7 @@ def test_circular_includes_are_refused_cleanly(venv, index, tmp_path):
 
     result = venv.pip("install", "-r", tmp_path / "a.txt", "-i", index.url)
 
-    assert refused(result), str(result)
+    assert exit_1_without_traceback(result), str(result)
     # pip 24+ says so itself; before, it recursed until the stack ran out.
     assert ("recursively references itself" in result.stderr
             or "include each other in a loop" in result.stderr)
@@ -116,7 +113,7 @@ def test_deeply_nested_includes_keep_their_own_hashes(venv, index, tmp_path):
 
     result = venv.pip("install", "-r", tmp_path / "level0.txt", "-i", index.url)
 
-    assert refused(result), str(result)
+    assert exit_1_without_traceback(result), str(result)
     assert f"level{depth}.txt, line 1" in result.stderr
 
 
@@ -128,5 +125,5 @@ def test_requirements_file_with_bom_and_crlf_is_read_like_pip_reads_it(venv, ind
 
     result = venv.pip("install", "-r", req, "-i", index.url)
 
-    assert refused(result), str(result)
+    assert exit_1_without_traceback(result), str(result)
     assert f"# sha256: {alpha.peep}" in result.stderr

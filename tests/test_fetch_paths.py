@@ -9,36 +9,27 @@ the same way, so a refusal cannot come from a broken set-up.
 
 pip's HTTP cache does not store what the plain-HTTP local index serves, so
 republishing a file at the same URL within a test is seen by the next pip
-run. The HTTP-cache test uses :class:`CachingIndex`, served over HTTPS.
+run. The HTTP-cache test uses an index served over HTTPS whose files pip caches.
 """
 
 from __future__ import annotations
 
-import functools
-import ssl
 import subprocess
 import sys
-import threading
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 
 from tests._support.archives import Archive, sdist, tampered, wheel
-from tests._support.index import Index, _QuietHandler
+from tests._support.index import Index
+from tests._support.outcomes import assert_ok, write
 from tests._support.venvs import Result, Venv
 
 PY = f"python{sys.version_info[0]}.{sys.version_info[1]}"
 
 
 # -- helpers -------------------------------------------------------------------
-
-
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    return path
 
 
 def assert_refused(result: Result, *expected: Archive) -> None:
@@ -49,11 +40,6 @@ def assert_refused(result: Result, *expected: Archive) -> None:
     assert "Traceback" not in result.output, str(result)
     for archive in expected:
         assert f"# sha256: {archive.peep}" in result.output, str(result)
-
-
-def assert_ok(result: Result) -> None:
-    assert result.returncode == 0, str(result)
-    assert "Traceback" not in result.output, str(result)
 
 
 def installed_module(site_packages: Path, name: str) -> str:
@@ -74,14 +60,6 @@ def other_index(tmp_path: Path) -> Iterator[Index]:
     served.close()
 
 
-class _CachingHandler(_QuietHandler):
-    """Marks every response cacheable for an hour, as PyPI's CDN does for files."""
-
-    def end_headers(self) -> None:
-        self.send_header("Cache-Control", "max-age=3600, public")
-        super().end_headers()
-
-
 @pytest.fixture(scope="module")
 def tls_cert(tmp_path_factory) -> tuple[Path, Path]:
     """A throwaway self-signed certificate and key for 127.0.0.1 (openssl CLI)."""
@@ -94,34 +72,6 @@ def tls_cert(tmp_path_factory) -> tuple[Path, Path]:
     )
     assert made.returncode == 0, made.stderr
     return cert, key
-
-
-class CachingIndex(Index):
-    """An :class:`Index` served over HTTPS whose files pip's HTTP cache stores.
-
-    pip caches only HTTPS responses, and plain-HTTP ones from a --trusted-host
-    on pip 21+ (pip 20.3 mounts its trusted-host caching adapter for https://
-    only). So this index speaks TLS with a self-signed certificate, and the
-    test names it with --trusted-host, as one would a private mirror.
-    """
-
-    def __init__(self, root: Path, cert: Path, key: Path) -> None:
-        # Index.__init__, with the socket wrapped in TLS before serving starts.
-        self.root = root
-        self.files = root / "files"
-        self.files.mkdir(parents=True, exist_ok=True)
-        (root / "simple").mkdir(exist_ok=True)
-        handler = functools.partial(_CachingHandler, directory=str(root))
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(cert, key)
-        self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-
-    @property
-    def base(self) -> str:
-        return f"https://127.0.0.1:{self._server.server_address[1]}"
 
 
 # -- where the archive comes from ------------------------------------------------
@@ -346,27 +296,6 @@ def test_install_prefix_dir_is_verified(venv, index, tmp_path):
     assert "TAMPERED" not in installed_module(site, "pfxok")
 
 
-@pytest.fixture(scope="module")
-def user_site_venv(make_venv) -> Venv:
-    """A hooked venv that lets pip install with --user.
-
-    In a venv without system site-packages, Python disables the user site and
-    pip stops every ``--user`` install with "Can not perform a '--user'
-    install" before it fetches anything: that refusal is pip's own and says
-    nothing about hash checking. To exercise the --user fetch path for real,
-    this venv includes system site-packages (which switches the user site
-    back on); its own site-packages, holding the pip under test and the hook,
-    still come first on sys.path.
-    """
-    venv = make_venv()
-    cfg = venv.path / "pyvenv.cfg"
-    text = cfg.read_text()
-    assert "include-system-site-packages = false" in text
-    cfg.write_text(text.replace("include-system-site-packages = false",
-                                "include-system-site-packages = true"))
-    return venv
-
-
 def test_install_user_is_verified(user_site_venv, index, tmp_path):
     bad, good = wheel("usr", "1.0"), wheel("usrok", "1.0")
     index.publish(tampered(bad), good)
@@ -553,7 +482,12 @@ def test_download_reverifies_a_stale_file_already_in_the_destination(venv, index
 
 
 def test_http_cache_replay_is_verified_like_a_download(venv, tmp_path, tls_cert):
-    index = CachingIndex(tmp_path / "caching-index", *tls_cert)
+    # pip caches only HTTPS responses, and plain-HTTP ones from a --trusted-host
+    # on pip 21+ (pip 20.3 mounts its trusted-host caching adapter for https://
+    # only): so this index speaks TLS with a self-signed certificate, named
+    # with --trusted-host as one would a private mirror, and marks its files
+    # cacheable as PyPI does.
+    index = Index(tmp_path / "caching-index", tls=tls_cert, cacheable_files=True)
     try:
         good = wheel("httpc", "1.0")
         index.publish(good)

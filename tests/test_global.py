@@ -13,7 +13,6 @@ once for all workers), recording what it saw; each test below checks part of it.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
@@ -31,9 +30,17 @@ import pytest
 from peep_hook import cli, globalhook
 from tests._support.archives import tampered, wheel
 from tests._support.index import Index
-from tests._support.interpreters import VERSION, copy_base_interpreter, stdlib_of
+from tests._support.interpreters import (
+    VERSION,
+    copy_base_interpreter,
+    enable_global_hook,
+    install_hook_into,
+    stdlib_of,
+)
 from tests._support.nested import publish_nested_pip_project
-from tests._support.venvs import run
+from tests._support.outcomes import imported_modules
+from tests._support.shared import once_per_run
+from tests._support.venvs import pip_wheel_in, run
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -67,15 +74,6 @@ facts["bootstrap_file"] = getattr(boot, "__file__", None)
 facts["global_home"] = getattr(boot, "_state", {}).get("global_home")
 print(json.dumps(facts))
 """
-
-
-def imported_modules(importtime_stderr: str) -> set[str]:
-    names = set()
-    for line in importtime_stderr.splitlines():
-        if line.startswith("import time:") and "|" in line:
-            names.add(line.rsplit("|", 1)[1].strip())
-    names.discard("imported package")
-    return names
 
 
 # -- fake stdlib directories, in process --------------------------------------------
@@ -371,16 +369,6 @@ def _observe(env: _Env, pip_too: bool = True) -> Dict[str, Any]:
     return facts
 
 
-def _install_target(python: Path, target: Path, wheelhouse: Path, hook_wheel: Path,
-                    pip_version: str) -> Path:
-    """Install peep-hook and wrapt into ``target`` with the pip under test; return its wheel."""
-    pip_wheel = next(wheelhouse.glob(f"pip-{pip_version}-*.whl"))
-    installed = run([python, pip_wheel / "pip", "install", "-q", "--no-index", "--find-links",
-                     wheelhouse, "--target", target, "wrapt", hook_wheel])
-    assert installed.returncode == 0, str(installed)
-    return pip_wheel
-
-
 def _run_scenario(tmp: Path, wheelhouse: Path, hook_wheel: Path, pip_version: str) -> Dict:
     facts: Dict[str, Any] = {"pip_version": pip_version}
     python = copy_base_interpreter(tmp / "python")
@@ -394,7 +382,8 @@ def _run_scenario(tmp: Path, wheelhouse: Path, hook_wheel: Path, pip_version: st
     facts["previous"] = _sitecustomize_facts(stdlib)
 
     target = tmp / "target"  # peep-hook and wrapt, used via PYTHONPATH by enable alone
-    pip_wheel = _install_target(python, target, wheelhouse, hook_wheel, pip_version)
+    install_hook_into(target, python, wheelhouse, hook_wheel, pip_version)
+    pip_wheel = pip_wheel_in(wheelhouse, pip_version)
 
     def admin(*args) -> Dict[str, Any]:
         """``python -m peep_hook ARGS`` as the administrator, peep_hook from target/."""
@@ -586,7 +575,7 @@ def _run_own_copy(tmp: Path, python: Path, wheelhouse: Path, hook_wheel: Path,
     owner = _Env(tmp / "own-copy")
     made = run([python, "-m", "venv", "--without-pip", owner.path])
     assert made.returncode == 0, str(made)
-    pip_wheel = next(wheelhouse.glob(f"pip-{pip_version}-*.whl"))
+    pip_wheel = pip_wheel_in(wheelhouse, pip_version)
     made = owner.run(pip_wheel / "pip", "install", "-q", "--no-index", "--find-links",
                      wheelhouse, f"pip=={pip_version}", "wrapt", hook_wheel,
                      env={"PEEP_HOOK": "off"})  # no policy pinned yet
@@ -611,23 +600,12 @@ def _peep(path: Path) -> str:
 
 @pytest.fixture(scope="session")
 def scenario(request, tmp_path_factory, wheelhouse, pip_version) -> Dict[str, Any]:
-    """Run the scenario once, shared by pytest-xdist workers through a file."""
+    """The scenario, run once per test run."""
     def fresh() -> Dict[str, Any]:
         hook_wheel = request.getfixturevalue("hook_wheel")
         return _run_scenario(tmp_path_factory.mktemp("global"), wheelhouse, hook_wheel,
                              pip_version)
-
-    if not os.environ.get("PYTEST_XDIST_WORKER"):
-        return fresh()
-    shared = tmp_path_factory.getbasetemp().parent  # the same for every worker of a run
-    with open(shared / "global-scenario.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        recorded = shared / "global-scenario.json"
-        if recorded.exists():
-            return json.loads(recorded.read_text())
-        facts = fresh()
-        recorded.write_text(json.dumps(facts))
-        return facts
+    return once_per_run(tmp_path_factory, "global-scenario", fresh)
 
 
 ENVS = ("venv_before", "venv_after", "virtualenv")
@@ -845,11 +823,7 @@ def _assert_venv_installs_pip_from_under_the_global_hook(
         pip_version: str) -> None:
     """Enable the global hook on ``python``; ``python -m venv`` must then work,
     its pip installed through the hook from one of the wheels in ``wheels``."""
-    target = tmp_path / "target"
-    _install_target(python, target, wheelhouse, hook_wheel, pip_version)
-    enabled = run([python, "-m", "peep_hook", "enable", "--global"],
-                  env={"PYTHONPATH": str(target)}, cwd=tmp_path)
-    assert enabled.returncode == 0, str(enabled)
+    enable_global_hook(python, tmp_path, wheelhouse, hook_wheel, pip_version)
     env = _Env(tmp_path / "venv")
 
     made = run([python, "-m", "venv", env.path], cwd=tmp_path)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import sysconfig
 from pathlib import Path
@@ -19,21 +18,11 @@ from pathlib import Path
 import pytest
 
 from tests._support.archives import Archive, backend_wheel, sdist, source_tree, tampered, wheel
-from tests._support.venvs import Result, Venv, run
+from tests._support.outcomes import assert_ok, exit_1_without_traceback
+from tests._support.pips import LEGACY, PIP, RESOLVERS
+from tests._support.venvs import Result, Venv
 
-PIP = tuple(int(p) for p in os.environ.get("PEEP_HOOK_TEST_PIP", "0.0").split(".")[:2])
 PY = f"python{sys.version_info[0]}.{sys.version_info[1]}"
-LEGACY = "--use-deprecated=legacy-resolver"  # on every supported pip (20.3 to 26.3)
-RESOLVERS = pytest.mark.parametrize("resolver", [(), (LEGACY,)], ids=["resolvelib", "legacy"])
-
-
-def refused(result: Result) -> bool:
-    return result.returncode == 1 and "Traceback" not in result.output
-
-
-def ok(result: Result) -> Result:
-    assert result.returncode == 0 and "Traceback" not in result.output, str(result)
-    return result
 
 
 def reinstalled(result: Result) -> list[str]:
@@ -53,7 +42,7 @@ def module(site_packages: Path, name: str) -> str:
 
 def unhooked(venv: Venv, *args: str | os.PathLike) -> None:
     """pip as it ran before peep-hook was installed."""
-    ok(venv.pip("install", *args, env={"PEEP_HOOK": "off"}))
+    assert_ok(venv.pip("install", *args, env={"PEEP_HOOK": "off"}))
 
 
 def test_verified_install_is_recorded_and_trusted_on_the_next_run(venv: Venv, index, tmp_path):
@@ -61,10 +50,10 @@ def test_verified_install_is_recorded_and_trusted_on_the_next_run(venv: Venv, in
     index.publish(alpha)
     req = tmp_path / "requirements.txt"
     req.write_text(alpha.peep_block())
-    ok(venv.pip("install", "-r", req, "-i", index.url))
+    assert_ok(venv.pip("install", "-r", req, "-i", index.url))
 
     assert record(venv.site_packages, "alpha", "1.0") == alpha.sha256
-    again = ok(venv.pip("install", "-r", req, "-i", index.url))
+    again = assert_ok(venv.pip("install", "-r", req, "-i", index.url))
     assert "already satisfied" in again.stdout
     assert reinstalled(again) == []
 
@@ -81,14 +70,14 @@ def test_environment_populated_before_the_hook_is_brought_under_it_by_the_same_c
     req = tmp_path / "requirements.txt"
     req.write_text(alpha.peep_block() + beta.peep_block())
 
-    first = ok(venv.pip("install", *resolver, "-r", req, "-i", index.url))
+    first = assert_ok(venv.pip("install", *resolver, "-r", req, "-i", index.url))
 
     assert reinstalled(first) == ["alpha", "beta"], str(first)
     assert "peep-hook: reinstalling alpha==1.0: installed before peep-hook" in first.stdout
     assert "no record of a verified archive" in first.stdout
     assert record(venv.site_packages, "alpha", "1.0") == alpha.sha256
     assert record(venv.site_packages, "beta", "1.0") == beta.sha256
-    second = ok(venv.pip("install", *resolver, "-r", req, "-i", index.url))
+    second = assert_ok(venv.pip("install", *resolver, "-r", req, "-i", index.url))
     assert reinstalled(second) == [] and "already satisfied" in second.stdout, str(second)
 
 
@@ -100,14 +89,14 @@ def test_installed_from_an_archive_not_among_todays_hashes_is_replaced_by_the_ve
     index.publish(other)
     first = tmp_path / "first.txt"
     first.write_text(other.peep_block())
-    ok(venv.pip("install", "-r", first, "-i", index.url))
+    assert_ok(venv.pip("install", "-r", first, "-i", index.url))
     assert record(venv.site_packages, "alpha", "1.0") == other.sha256
 
     # Today's file expects the genuine archive: what is installed is not it.
     index.publish(alpha)
     req = tmp_path / "requirements.txt"
     req.write_text(alpha.peep_block())
-    result = ok(venv.pip("install", *resolver, "-r", req, "-i", index.url))
+    result = assert_ok(venv.pip("install", *resolver, "-r", req, "-i", index.url))
 
     assert reinstalled(result) == ["alpha"], str(result)
     assert f"# sha256: {other.peep}" in result.stdout  # what it had been installed from
@@ -159,7 +148,7 @@ def test_tampered_archive_is_still_refused_and_the_installed_one_left_as_it_was(
 
     result = venv.pip("install", *resolver, "-r", req, "-i", index.url)
 
-    assert refused(result), str(result)
+    assert exit_1_without_traceback(result), str(result)
     assert f"# sha256: {alpha.peep}" in result.stderr
     assert reinstalled(result) == []  # no line claims a reinstall that did not happen
     assert "ORIGINAL" in module(venv.site_packages, "alpha")
@@ -177,7 +166,7 @@ def test_installed_dependency_that_no_file_hashes_is_refused_with_its_block(
 
     result = venv.pip("install", *resolver, "-r", req, "-i", index.url)
 
-    assert refused(result), str(result)
+    assert exit_1_without_traceback(result), str(result)
     assert f"# sha256: {beta.peep}" in result.stderr  # the block to paste
     assert reinstalled(result) == []
     assert record(venv.site_packages, "alpha", "1.0") is None  # nothing was replaced
@@ -206,13 +195,13 @@ def test_url_requirement_whose_archive_changed_at_the_same_version_installs_the_
     req = tmp_path / "requirements.txt"
     index.publish(old)
     req.write_text(f"# sha256: {old.peep}\n{_url_line(old, index)}\n")
-    ok(venv.pip("install", *resolver, "-r", req))
-    unchanged = ok(venv.pip("install", *resolver, "-r", req))
+    assert_ok(venv.pip("install", *resolver, "-r", req))
+    unchanged = assert_ok(venv.pip("install", *resolver, "-r", req))
     assert reinstalled(unchanged) == [], str(unchanged)
 
     index.publish(new)  # same URL, same version, other bytes; the file has the new hash
     req.write_text(f"# sha256: {new.peep}\n{_url_line(new, index)}\n")
-    result = ok(venv.pip("install", *resolver, "-r", req))
+    result = assert_ok(venv.pip("install", *resolver, "-r", req))
 
     assert reinstalled(result) == ["app"], str(result)
     assert "RELEASE = 'new'" in module(venv.site_packages, "app")
@@ -228,7 +217,7 @@ def test_url_requirement_installed_before_the_hook_is_reinstalled(venv, index, t
     req = tmp_path / "requirements.txt"
     req.write_text(f"# sha256: {app.peep}\n{_url_line(app, index)}\n")
 
-    result = ok(venv.pip("install", *resolver, "-r", req))
+    result = assert_ok(venv.pip("install", *resolver, "-r", req))
 
     assert reinstalled(result) == ["app"], str(result)
     assert record(venv.site_packages, "app", "1.0") == app.sha256
@@ -248,7 +237,7 @@ def test_target_directory_receives_the_verified_archive_and_its_record(venv, ind
 
     # pip never counts a --target directory as installed: it fetches and
     # verifies every archive; replacing what is there takes --upgrade (pip's rule).
-    ok(venv.pip("install", "--target", target, "--upgrade", "-r", req, "-i", index.url))
+    assert_ok(venv.pip("install", "--target", target, "--upgrade", "-r", req, "-i", index.url))
 
     assert "TAMPERED" not in module(target, "alpha")
     assert record(target, "alpha", "1.0") == alpha.sha256
@@ -265,7 +254,7 @@ def test_target_directory_without_upgrade_never_keeps_old_code(venv, index, tmp_
 
     # Without the hook pip would keep the old files ("Target directory ...
     # already exists") and exit 0.
-    result = ok(venv.pip("install", "--target", target, "-r", req, "-i", index.url))
+    result = assert_ok(venv.pip("install", "--target", target, "-r", req, "-i", index.url))
 
     assert "already holds with the files of the archives verified now" in result.output
     assert "TAMPERED" not in module(target, "alpha")
@@ -283,12 +272,13 @@ def test_prefix_on_the_path_is_brought_under_the_hook(venv, index, tmp_path):
     req.write_text(alpha.peep_block())
     env = {"PYTHONPATH": str(site)}  # so pip sees what the prefix holds
 
-    result = ok(venv.pip("install", "--prefix", prefix, "-r", req, "-i", index.url, env=env))
+    result = assert_ok(venv.pip("install", "--prefix", prefix, "-r", req, "-i", index.url,
+                                env=env))
 
     assert reinstalled(result) == ["alpha"], str(result)
     assert "TAMPERED" not in module(site, "alpha")
     assert record(site, "alpha", "1.0") == alpha.sha256
-    again = ok(venv.pip("install", "--prefix", prefix, "-r", req, "-i", index.url, env=env))
+    again = assert_ok(venv.pip("install", "--prefix", prefix, "-r", req, "-i", index.url, env=env))
     assert reinstalled(again) == [] and "already satisfied" in again.stdout, str(again)
 
 
@@ -313,7 +303,8 @@ def test_install_elsewhere_leaves_the_running_environment_alone(venv, index, tmp
     req.write_text(alpha.peep_block())
     directory = tmp_path / "elsewhere"
 
-    result = ok(venv.pip("install", *resolver, where, directory, "-r", req, "-i", index.url))
+    result = assert_ok(venv.pip("install", *resolver, where, directory, "-r", req,
+                                "-i", index.url))
 
     # Reinstalling applies to the scheme pip installs into: the venv's copy
     # stays (plain pip leaves it too), the directory gets the verified one.
@@ -324,40 +315,26 @@ def test_install_elsewhere_leaves_the_running_environment_alone(venv, index, tmp
     assert record(site, "alpha", "1.0") == alpha.sha256
 
 
-@pytest.fixture(scope="module")
-def user_venv(tmp_path_factory, wheelhouse, pip_version, hook_wheel) -> Venv:
-    """A hooked venv that sees system site-packages, so that --user is allowed."""
-    path = tmp_path_factory.mktemp("user-venv") / "env"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", "--system-site-packages",
-                    str(path)], check=True)
-    made = Venv(path)
-    pip_wheel = next(wheelhouse.glob(f"pip-{pip_version}-*.whl"))
-    # --ignore-installed: the system site-packages may hold this very pip.
-    ok(run([made.python, pip_wheel / "pip", "install", "-q", "--ignore-installed", "--no-index",
-            "--find-links", wheelhouse, f"pip=={pip_version}", "wrapt", hook_wheel]))
-    return made
-
-
 @RESOLVERS
-def test_user_site_populated_before_the_hook_is_reinstalled_there(user_venv, index, tmp_path,
-                                                                  resolver):
+def test_user_site_populated_before_the_hook_is_reinstalled_there(user_site_venv, index,
+                                                                  tmp_path, resolver):
     alpha = wheel("alpha", "1.0")
     index.publish(tampered(alpha))
     env = {"PYTHONUSERBASE": str(tmp_path / "userbase")}
-    ok(user_venv.pip("install", "--user", "alpha==1.0", "-i", index.url,
-                     env={**env, "PEEP_HOOK": "off"}))
+    assert_ok(user_site_venv.pip("install", "--user", "alpha==1.0", "-i", index.url,
+                                 env={**env, "PEEP_HOOK": "off"}))
     (user_site,) = (tmp_path / "userbase").glob("lib/python*/site-packages")
     index.publish(alpha)
     req = tmp_path / "requirements.txt"
     req.write_text(alpha.peep_block())
 
-    result = ok(user_venv.pip("install", *resolver, "--user", "-r", req, "-i", index.url,
-                              env=env))
+    result = assert_ok(user_site_venv.pip("install", *resolver, "--user", "-r", req,
+                                          "-i", index.url, env=env))
 
     assert reinstalled(result) == ["alpha"], str(result)
     assert "TAMPERED" not in module(user_site, "alpha")
     assert record(user_site, "alpha", "1.0") == alpha.sha256
-    assert not list(user_venv.site_packages.glob("alpha*"))
+    assert not list(user_site_venv.site_packages.glob("alpha*"))
 
 
 # -- pip and setuptools themselves ----------------------------------------------------
@@ -372,11 +349,11 @@ def test_pip_itself_installed_without_a_record_is_reinstalled_by_itself(
     req = tmp_path / "requirements.txt"
     req.write_text(pip.peep_block())
 
-    result = ok(fresh.pip("install", "-r", req, "-i", index.url))
+    result = assert_ok(fresh.pip("install", "-r", req, "-i", index.url))
 
     assert reinstalled(result) == ["pip"], str(result)
     assert record(fresh.site_packages, "pip", pip_version) == pip.sha256
-    again = ok(fresh.pip("install", "-r", req, "-i", index.url))
+    again = assert_ok(fresh.pip("install", "-r", req, "-i", index.url))
     assert reinstalled(again) == [] and "already satisfied" in again.stdout, str(again)
 
 
@@ -396,11 +373,11 @@ def test_setuptools_installed_without_a_record_is_reinstalled(venv, index, tmp_p
     req = tmp_path / "requirements.txt"
     req.write_text(setuptools.peep_block())
 
-    result = ok(venv.pip("install", "-r", req, "-i", index.url))
+    result = assert_ok(venv.pip("install", "-r", req, "-i", index.url))
 
     assert reinstalled(result) == ["setuptools"], str(result)
     assert record(venv.site_packages, "setuptools", setuptools.version) == setuptools.sha256
-    assert ok(venv.python_run("-c", "import setuptools"))
+    assert assert_ok(venv.python_run("-c", "import setuptools"))
 
 
 def test_uninstall_removes_the_record_with_the_distribution(venv, index, tmp_path):
@@ -440,7 +417,7 @@ def test_local_source_tree_with_unpinned_build_dependency_is_refused(venv, index
 
     result = venv.pip("install", project, "-i", index.url)
 
-    assert refused(result), str(result)
+    assert exit_1_without_traceback(result), str(result)
     assert not (markers / "markerbackend-1.0").exists()
     assert not venv.installed("mine")
 
@@ -455,7 +432,7 @@ def test_local_source_tree_dependencies_still_need_hashes(venv, index, tmp_path,
 
     result = venv.pip("install", project, "-c", constraints, "-i", index.url)
 
-    assert refused(result), str(result)
+    assert exit_1_without_traceback(result), str(result)
     assert f"# sha256: {dep.peep}" in result.stderr
     assert not venv.installed("mine") and not venv.installed("dep")
 
@@ -487,13 +464,13 @@ if PIP >= (21, 3):  # editable installs of pyproject-only projects (PEP 660)
 
         result = venv.pip("install", "-e", project, "-c", constraints, "-i", index.url)
 
-        assert refused(result), str(result)
+        assert exit_1_without_traceback(result), str(result)
         assert not (markers / "markerbackend-1.0").exists()
         assert not venv.installed("mine")
 
 
 def test_vcs_editable_is_refused(venv, tmp_path):
     result = venv.pip("install", "-e", "git+https://127.0.0.1:9/nothing.git#egg=nothing")
-    assert refused(result), str(result)
+    assert exit_1_without_traceback(result), str(result)
     # Refused for having no single file to hash, before anything is cloned.
     assert "no single file to hash" in result.stderr

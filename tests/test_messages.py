@@ -3,27 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 import sys
 import textwrap
-from pathlib import Path
 
 from tests._support.archives import backend_wheel, source_tree, tampered, wheel
 from tests._support.index import Index
-from tests._support.venvs import Result, Venv
-
-PIP = tuple(int(p) for p in os.environ.get("PEEP_HOOK_TEST_PIP", "0.0").split(".")[:2])
-
-
-def refused(result: Result) -> bool:
-    return (result.returncode == 1 and "ERROR:" in result.stderr
-            and "Traceback" not in result.output)
-
-
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    return path
+from tests._support.outcomes import refused, write
+from tests._support.pips import PIP
+from tests._support.venvs import Venv
 
 
 def test_a_pip_older_than_supported_is_called_unsupported(venv: Venv):

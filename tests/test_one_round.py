@@ -13,25 +13,17 @@ import base64
 import hashlib
 import io
 import json
-import os
 import re
 import zipfile
 
 import pytest
 
 from tests._support.archives import Archive, backend_wheel, sdist, tampered, wheel
-from tests._support.venvs import Result
+from tests._support.outcomes import refused
+from tests._support.pips import BUILD_MODES, LEGACY, MODE_IDS
 
-PIP = tuple(int(p) for p in os.environ.get("PEEP_HOOK_TEST_PIP", "0.0").split(".")[:2])
-LEGACY = "--use-deprecated=legacy-resolver"  # on every supported pip (20.3 to 26.3)
-BUILD_MODES = [[]] + ([["--use-feature", "inprocess-build-deps"]] if PIP >= (26, 0) else [])
-MODE_IDS = ["subprocess"] + (["in-process"] if PIP >= (26, 0) else [])
 # A block, possibly indented (pip indents warnings, and a build child's output).
 _BLOCK = re.compile(r"^[ \t]*# sha256: (\S+)\n[ \t]*(\S+)$", re.MULTILINE)
-
-
-def refused(result: Result) -> bool:
-    return result.returncode == 1 and "ERROR:" in result.stderr and "Traceback" not in result.output
 
 
 def blocks_in(output: str) -> dict[str, str]:

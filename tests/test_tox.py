@@ -24,13 +24,14 @@ from pathlib import Path
 
 import pytest
 
-from tests._support.archives import wheel
+from tests._support.archives import WHEEL_WRITER, wheel
 from tests._support.interpreters import globally_hooked_interpreter
-from tests._support.venvs import Result, Venv, clean_env
+from tests._support.outcomes import refused
+from tests._support.venvs import Venv, clean_env
 
 #: a PEP 517 backend with sdists and editable wheels, enough for tox
 BACKEND = '''
-import base64, hashlib, os, tarfile, zipfile
+import os, tarfile
 
 def _meta():
     fields = {}
@@ -55,30 +56,10 @@ def build_sdist(sdist_directory, config_settings=None):
 
 def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     name, version = _meta()
-    dist_info = name + "-" + version + ".dist-info"
-    files = {
-        name + ".py": open(name + ".py").read(),
-        dist_info + "/METADATA": "Metadata-Version: 2.1\\nName: " + name + "\\nVersion: " + version + "\\n",
-        dist_info + "/WHEEL": "Wheel-Version: 1.0\\nGenerator: x\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n",
-    }
-    record = []
-    for path, text in files.items():
-        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).decode()
-        record.append(path + ",sha256=" + digest.rstrip("=") + "," + str(len(text.encode())))
-    files[dist_info + "/RECORD"] = "\\n".join(record + [dist_info + "/RECORD,,"]) + "\\n"
-    filename = name + "-" + version + "-py3-none-any.whl"
-    with zipfile.ZipFile(os.path.join(wheel_directory, filename), "w") as zf:
-        for path, text in files.items():
-            zf.writestr(path, text)
-    return filename
+    return write_wheel(wheel_directory, name, version, {name + ".py": open(name + ".py").read()})
 
 build_editable = build_wheel
-'''
-
-
-def refused(result: Result) -> bool:
-    return (result.returncode == 1 and "ERROR:" in result.stderr
-            and "Traceback" not in result.output)
+''' + WHEEL_WRITER
 
 
 def _project(directory: Path, python: Path | str) -> Path:

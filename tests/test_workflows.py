@@ -3,29 +3,13 @@ as a team adopting peep-hook meets them."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from tests._support.archives import wheel
 from tests._support.index import Index
-from tests._support.venvs import Result, Venv
-
-
-def refused(result: Result) -> bool:
-    return (result.returncode == 1 and "ERROR:" in result.stderr
-            and "Traceback" not in result.output)
-
-
-#: both resolvers: --use-deprecated=legacy-resolver exists on every supported pip
-RESOLVERS = pytest.mark.parametrize(
-    "resolver", [(), ("--use-deprecated=legacy-resolver",)], ids=["resolvelib", "legacy"])
-
-
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    return path
+from tests._support.outcomes import refused, write
+from tests._support.pips import RESOLVERS
+from tests._support.venvs import Venv
 
 
 def test_block_for_a_wildcard_dependency_pins_the_version_pip_chose(

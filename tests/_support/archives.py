@@ -171,6 +171,33 @@ def _sdist_files(name: str, version: str, files: dict[str, str]) -> Archive:
     return Archive(name, version, f"{top}.tar.gz", bytes(data))
 
 
+#: Source of ``write_wheel``, for the build backends written here: a pure-Python
+#: wheel of ``modules`` (path: text) with its metadata and RECORD.
+WHEEL_WRITER = r'''
+import base64, hashlib, os, zipfile
+
+
+def write_wheel(wheel_directory, name, version, modules, requires=()):
+    dist_info = name + "-" + version + ".dist-info"
+    meta = "Metadata-Version: 2.1\nName: " + name + "\nVersion: " + version + "\n"
+    meta += "".join("Requires-Dist: " + r + "\n" for r in requires)
+    files = dict(modules)
+    files[dist_info + "/METADATA"] = meta
+    files[dist_info + "/WHEEL"] = ("Wheel-Version: 1.0\nGenerator: x\nRoot-Is-Purelib: true\n"
+                                   "Tag: py3-none-any\n")
+    record = []
+    for path, text in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).decode()
+        record.append(path + ",sha256=" + digest.rstrip("=") + "," + str(len(text.encode())))
+    files[dist_info + "/RECORD"] = "\n".join(record + [dist_info + "/RECORD,,"]) + "\n"
+    filename = name + "-" + version + "-py3-none-any.whl"
+    with zipfile.ZipFile(os.path.join(wheel_directory, filename), "w") as zf:
+        for path, text in files.items():
+            zf.writestr(path, text)
+    return filename
+'''
+
+
 def backend_wheel(name: str, version: str, *, marker_dir: Path, payload: str = "") -> Archive:
     """A PEP 517 build backend as a wheel: module ``name`` leaves
     ``marker_dir/<name>-<version>`` when imported, and builds a minimal wheel
@@ -178,7 +205,6 @@ def backend_wheel(name: str, version: str, *, marker_dir: Path, payload: str = "
     marker = marker_dir / f"{name}-{version}"
     code = textwrap.dedent(
         f'''\
-        import base64, hashlib, os, zipfile
         with open({str(marker)!r}, "a") as f:
             f.write("build backend ran\\n")
         {payload}
@@ -196,31 +222,15 @@ def backend_wheel(name: str, version: str, *, marker_dir: Path, payload: str = "
 
         def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
             name, version, requires = _meta()
-            dist_info = name + "-" + version + ".dist-info"
-            meta = "Metadata-Version: 2.1\\nName: " + name + "\\nVersion: " + version + "\\n"
-            meta += "".join("Requires-Dist: " + r + "\\n" for r in requires)
-            files = {{
-                name + "/__init__.py": "BUILT_BY = " + repr(__name__) + "\\n",
-                dist_info + "/METADATA": meta,
-                dist_info + "/WHEEL": "Wheel-Version: 1.0\\nGenerator: x\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n",
-            }}
-            record = []
-            for path, text in files.items():
-                digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).decode().rstrip("=")
-                record.append(path + ",sha256=" + digest + "," + str(len(text.encode())))
-            files[dist_info + "/RECORD"] = "\\n".join(record + [dist_info + "/RECORD,,"]) + "\\n"
-            filename = name + "-" + version + "-py3-none-any.whl"
-            with zipfile.ZipFile(os.path.join(wheel_directory, filename), "w") as zf:
-                for path, text in files.items():
-                    zf.writestr(path, text)
-            return filename
+            module = {{name + "/__init__.py": "BUILT_BY = " + repr(__name__) + "\\n"}}
+            return write_wheel(wheel_directory, name, version, module, requires)
 
         # PEP 660: a plain wheel is an acceptable "editable" for these tests.
         get_requires_for_build_editable = get_requires_for_build_wheel
         build_editable = build_wheel
         '''
     )
-    return wheel(name, version, payload=code)
+    return wheel(name, version, payload=code + WHEEL_WRITER)
 
 
 def source_tree(directory: Path, name: str, version: str, *, backend: str,

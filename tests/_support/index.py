@@ -8,13 +8,13 @@ import hashlib
 import html
 import json
 import re
-import threading
 import zipfile
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 from tests._support.archives import Archive
+from tests._support.servers import ANY_LOCAL_PORT, base_url, serve, stop
 
 
 def canonical(name: str) -> str:
@@ -76,10 +76,12 @@ class Index:
     core_metadata = False
 
     def __init__(self, root: Path, *, credentials: tuple[str, str] | None = None,
-                 json_only: bool = False, cacheable_files: bool = False) -> None:
+                 json_only: bool = False, cacheable_files: bool = False,
+                 tls: tuple[Path, Path] | None = None) -> None:
         """``credentials``: (user, password) every request must carry (basic auth).
         ``json_only``: project pages in PEP 691's JSON form only.
-        ``cacheable_files``: archives served as PyPI serves them, cacheable."""
+        ``cacheable_files``: archives served as PyPI serves them, cacheable.
+        ``tls``: (certificate, key) to serve HTTPS with."""
         self.root = root
         self.files = root / "files"
         self.files.mkdir(parents=True, exist_ok=True)
@@ -93,13 +95,11 @@ class Index:
         handler_class = type("_Handler", (_QuietHandler,), attributes)
         handler = functools.partial(handler_class, directory=str(root),
                                     requested=self.requested)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
+        self._server = serve(ThreadingHTTPServer(ANY_LOCAL_PORT, handler), tls=tls)
 
     @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return base_url(self._server)
 
     @property
     def url(self) -> str:
@@ -149,5 +149,4 @@ class Index:
         page.write_text("<!DOCTYPE html><html><body>\n" + "\n".join(links) + "\n</body></html>\n")
 
     def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        stop(self._server)

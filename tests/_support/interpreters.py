@@ -13,7 +13,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from tests._support.venvs import run
+from tests._support.venvs import pip_wheel_in, run
 
 VERSION = f"{sys.version_info[0]}.{sys.version_info[1]}"
 _SKIPPED_TOP = {"test", "site-packages", "idlelib", "tkinter", "turtledemo", "__phello__"}
@@ -51,17 +51,30 @@ def stdlib_of(python: Path) -> Path:
     return python.parent.parent / "lib" / f"python{VERSION}"
 
 
-def globally_hooked_interpreter(tmp: Path, wheelhouse: Path, hook_wheel: Path,
-                                pip_version: str) -> Path:
-    """A private copy of the base interpreter with peep-hook's global hook
-    enabled, from the pip under test and the wheel of this checkout."""
-    python = copy_base_interpreter(tmp / "python")
-    pip_wheel = next(wheelhouse.glob(f"pip-{pip_version}-*.whl"))
-    target = tmp / "target"
+def install_hook_into(target: Path, python: Path, wheelhouse: Path, hook_wheel: Path,
+                      pip_version: str) -> Path:
+    """peep-hook and wrapt in ``target`` (for PYTHONPATH), installed by
+    ``python`` running the pip under test from its wheel."""
+    pip_wheel = pip_wheel_in(wheelhouse, pip_version)
     installed = run([python, pip_wheel / "pip", "install", "-q", "--no-index", "--find-links",
                      wheelhouse, "--target", target, "wrapt", hook_wheel])
     assert installed.returncode == 0, str(installed)
+    return target
+
+
+def enable_global_hook(python: Path, tmp: Path, wheelhouse: Path, hook_wheel: Path,
+                       pip_version: str) -> None:
+    """``enable --global`` on ``python``, from the pip under test and the
+    wheel of this checkout installed in ``tmp/target``."""
+    target = install_hook_into(tmp / "target", python, wheelhouse, hook_wheel, pip_version)
     enabled = run([python, "-m", "peep_hook", "enable", "--global"],
                   env={"PYTHONPATH": str(target)}, cwd=tmp)
     assert enabled.returncode == 0, str(enabled)
+
+
+def globally_hooked_interpreter(tmp: Path, wheelhouse: Path, hook_wheel: Path,
+                                pip_version: str) -> Path:
+    """A private copy of the base interpreter with peep-hook's global hook enabled."""
+    python = copy_base_interpreter(tmp / "python")
+    enable_global_hook(python, tmp, wheelhouse, hook_wheel, pip_version)
     return python

@@ -1,8 +1,17 @@
-"""Real virtual environments with a chosen pip, isolated from this machine's pip set-up."""
+"""Real virtual environments with a chosen pip, isolated from this machine's pip set-up.
+
+Making one runs ``venv`` and pip (seconds); :meth:`Venv.copy` copies a made
+one (a fraction of that) and fixes the few places that name the original's
+directory, so that the copy is a venv of its own.
+"""
 
 from __future__ import annotations
 
+import base64
+import csv
 import functools
+import hashlib
+import io
 import os
 import shutil
 import subprocess
@@ -83,7 +92,7 @@ class Venv:
                hook_wheel: Path | None) -> Venv:
         subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(path)], check=True)
         venv = cls(path)
-        pip_wheel = next(wheelhouse.glob(f"pip-{pip_version}-*.whl"))
+        pip_wheel = pip_wheel_in(wheelhouse, pip_version)
         wanted = [f"pip=={pip_version}"]
         if hook_wheel is not None:
             wanted += ["wrapt", str(hook_wheel)]
@@ -92,6 +101,35 @@ class Venv:
         assert result.returncode == 0, str(result)
         venv.snapshot()
         return venv
+
+    def copy(self, dest: Path) -> Venv:
+        """A copy of this venv at ``dest``, sharing nothing with it.
+
+        Only text written at creation names the original's directory: the
+        console scripts' shebangs, the activation scripts and pyvenv.cfg's
+        ``command``. Those are rewritten, and the RECORD rows of the scripts
+        get their new hashes. (``python`` links to the base interpreter, the
+        .pth files hold imports, RECORD paths are relative, and Python fixes
+        the source paths in byte code as it loads it.)
+        """
+        shutil.copytree(self.path, dest, symlinks=True)
+        rewritten = _replace_in([*(dest / "bin").iterdir(), dest / "pyvenv.cfg"],
+                                str(self.path), str(dest))
+        copied = Venv(dest)
+        for record in copied.site_packages.glob("*.dist-info/RECORD"):
+            _rehash_rows(record, copied.site_packages, rewritten)
+        copied.snapshot()
+        return copied
+
+    def see_system_site_packages(self) -> None:
+        """Include the system site-packages, as ``venv --system-site-packages``
+        does. Python then switches the user site back on: ``pip install --user``
+        is allowed. This venv's own site-packages still come first."""
+        cfg = self.path / "pyvenv.cfg"
+        text = cfg.read_text()
+        assert "include-system-site-packages = false" in text, text
+        cfg.write_text(text.replace("include-system-site-packages = false",
+                                    "include-system-site-packages = true"))
 
     def snapshot(self) -> None:
         """Remember what is installed now; :meth:`reset` returns to it."""
@@ -115,3 +153,37 @@ class Venv:
 
     def installed(self, name: str) -> bool:
         return any(self.site_packages.glob(f"{name}-*.dist-info"))
+
+
+def pip_wheel_in(wheelhouse: Path, pip_version: str) -> Path:
+    """The wheel of the pip under test."""
+    return next(wheelhouse.glob(f"pip-{pip_version}-*.whl"))
+
+
+def _replace_in(paths: list[Path], old: str, new: str) -> set[str]:
+    """Replace ``old`` by ``new`` in the regular files among ``paths``; return
+    the (normalised) paths of those changed."""
+    changed = set()
+    for path in paths:
+        if path.is_symlink() or not path.is_file():
+            continue
+        data = path.read_bytes()
+        if old.encode() in data:
+            path.write_bytes(data.replace(old.encode(), new.encode()))
+            changed.add(os.path.normpath(path))
+    return changed
+
+
+def _rehash_rows(record: Path, site_packages: Path, changed: set[str]) -> None:
+    """Give the RECORD rows of the ``changed`` files their new hash and size."""
+    rows = list(csv.reader(io.StringIO(record.read_text())))
+    mine = [row for row in rows if row and os.path.normpath(site_packages / row[0]) in changed]
+    if not mine:
+        return
+    for row in mine:
+        data = (site_packages / row[0]).read_bytes()
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).decode()
+        row[1:3] = [f"sha256={digest.rstrip('=')}", str(len(data))]
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    record.write_text(out.getvalue())
