@@ -126,11 +126,11 @@ def test_installed_with_a_record_that_is_not_a_sha256_is_reinstalled(venv, index
     index.publish(alpha)
     req = tmp_path / "requirements.txt"
     req.write_text(alpha.peep_block())
-    ok(venv.pip("install", "-r", req, "-i", index.url))
+    assert_ok(venv.pip("install", "-r", req, "-i", index.url))
     path = venv.site_packages / "alpha-1.0.dist-info" / "PEEP_HOOK.json"
     path.write_text(json.dumps({"name": "alpha", "sha256": "not a hash"}))
 
-    result = ok(venv.pip("install", "-r", req, "-i", index.url))
+    result = assert_ok(venv.pip("install", "-r", req, "-i", index.url))
 
     assert reinstalled(result) == ["alpha"], str(result)
     assert record(venv.site_packages, "alpha", "1.0") == alpha.sha256
