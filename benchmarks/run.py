@@ -49,7 +49,7 @@ large         ``pip install -r`` of one 200 MB wheel (stored random data), with
               one hash and with three stacked hashes (two of other archives)
 memory        peak RSS of those large installs (each pip its own child; the
               numbers come from wait4(2) of that child)
-scale         peep_hook.reqfile.scan, then every block read as the hook reads
+scale         peep_hook.core.reqfile.scan, then every block read as the hook reads
               them, on 1,000 / 10,000 / 100,000 requirements with 3 stacked
               hashes each, in-process; and pip's parse_requirements of 10,000,
               hooked vs unhooked, in a child

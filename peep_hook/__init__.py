@@ -1,7 +1,7 @@
 """peep-hook: peep's hash comments, enforced by an unchanged ``pip install``.
 
 Importing this package costs nothing: the start-up bootstrap lives in
-:mod:`peep_hook._bootstrap`, and everything that touches pip is imported only
+:mod:`peep_hook.startup.bootstrap`, and everything that touches pip is imported only
 once pip is.
 """
 

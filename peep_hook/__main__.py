@@ -1,6 +1,6 @@
 import sys
 
-from peep_hook.cli import main
+from peep_hook.commands.cli import main
 
 # Guarded: verify --deep's pool, where processes are spawned, imports this module again.
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 ``peep_hook.pth`` imports it in every Python process, so it is as small as a
 module can be: stdlib ``sys`` only, no class, no file touched. It puts itself
 on ``sys.meta_path`` and waits for pip to be looked up; only then does it
-import :mod:`peep_hook._bootstrap` (which does the real work) and hand over;
+import :mod:`peep_hook.startup.bootstrap` (which does the real work) and hand over;
 if pip was imported before it ran (an earlier ``.pth`` file), it hands over
 at once. Python processes that never use pip import nothing else of peep-hook.
 
@@ -14,13 +14,13 @@ exit status 1 and say which file to remove; everything else runs as usual.
 
 import sys
 
-# Copies of peep_hook._bootstrap's facts: this module imports nothing but sys
+# Copies of peep_hook.startup.bootstrap's facts: this module imports nothing but sys
 # at start-up. tests/test_sitecustomize.py proves them equal.
-# _bootstrap.PIP_MODULES: pip's modules whose lookup starts the hook.
+# bootstrap.PIP_MODULES: pip's modules whose lookup starts the hook.
 _WATCHED = ("pip", "pip._internal.cli.base_command", "pip._internal.operations.prepare")
-# _bootstrap.FETCHING_COMMANDS: refused when the hook is half installed.
+# bootstrap.FETCHING_COMMANDS: refused when the hook is half installed.
 _FETCHING = ("install", "download", "wheel", "lock")  # a constant: no cost at start-up
-# _bootstrap.BELOW_PIP_ENV: below a protected pip run, the bootstrap also
+# bootstrap.BELOW_PIP_ENV: below a protected pip run, the bootstrap also
 # watches setuptools (which fetches setup_requires itself), so it starts now.
 _BELOW_PIP_ENV = "PEEP_HOOK_BELOW_PIP"
 
@@ -47,20 +47,20 @@ def find_spec(fullname, path=None, target=None):
 
 def _hand_over(at_start_up=False):
     try:
-        _bootstrap = _import_bootstrap()
+        bootstrap = _import_bootstrap()
     except Exception as exc:
         if at_start_up:  # never raise while site runs the .pth files
             return None
-        _bootstrap, problem = None, exc
+        bootstrap, problem = None, exc
     try:
         sys.meta_path.remove(sys.modules[__name__])
     except (KeyError, ValueError):
         pass
-    if _bootstrap is None:
+    if bootstrap is None:
         _half_installed(problem)
         return None
-    _bootstrap.start()
-    return _bootstrap
+    bootstrap.start()
+    return bootstrap
 
 
 def _import_bootstrap():
@@ -68,17 +68,17 @@ def _import_bootstrap():
     site-packages from sys.path after the .pth files ran, yet its build backend
     may run pip (in-process, or as a child): look here too."""
     try:
-        from peep_hook import _bootstrap
+        from peep_hook.startup import bootstrap
     except ImportError:
         import os
 
         here = os.path.dirname(os.path.abspath(__file__))
         sys.path.insert(0, here)
         try:
-            from peep_hook import _bootstrap
+            from peep_hook.startup import bootstrap
         finally:
             sys.path.remove(here)
-    return _bootstrap
+    return bootstrap
 
 
 def _half_installed(exc):

@@ -17,7 +17,7 @@ from tests._support.project import copy_source
 from tests._support.venvs import Venv, clean_env, run
 
 _IMPORTS_PIP_AND_REPORTS = (
-    "import sys, pip; print('wrapt' in sys.modules, 'peep_hook.pip_patches' in sys.modules)"
+    "import sys, pip; print('wrapt' in sys.modules, 'peep_hook.hook.targets' in sys.modules)"
 )
 
 
@@ -29,7 +29,7 @@ def test_wheel_puts_pth_and_start_files_at_its_root_and_in_record(hook_wheel: Pa
         pth = zf.read("peep_hook.pth").decode()
         start = zf.read("peep_hook.start").decode()
     assert {"peep_hook.pth", "peep_hook.start", "_peep_hook_start.py",
-            "peep_hook/_bootstrap.py"} <= names
+            "peep_hook/startup/bootstrap.py"} <= names
     assert {"peep_hook.pth", "peep_hook.start", "_peep_hook_start.py"} <= recorded
     assert "peep_hook/_start.py" not in names  # installed at the top only
     assert len(pth.splitlines()) == 1 and pth.startswith("import ")
@@ -88,7 +88,7 @@ def test_pip_commands_that_fetch_nothing_do_not_load_the_hook(venv: Venv):
         imported = imported_modules(result.stderr)
         assert "pip._internal.cli.base_command" in imported or command == ["--version"]
         assert not {m for m in imported if m.split(".")[0] == "wrapt"}, command
-        assert "peep_hook.pip_patches" not in imported, command
+        assert "peep_hook.hook.targets" not in imported, command
 
 
 def test_importing_pip_as_a_library_stays_light(venv: Venv):

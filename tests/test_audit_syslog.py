@@ -19,7 +19,7 @@ from typing import Iterator
 
 import pytest
 
-from peep_hook import audit, policy
+from peep_hook.core import audit, policy
 from tests._support.archives import tampered, wheel
 
 # <PRI>Mmm dd hh:mm:ss peep-hook[PID]: {json}, as syslog(3) writes it.

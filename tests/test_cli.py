@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from peep_hook.cli import main
-from peep_hook.hashes import hex_to_peep
+from peep_hook.commands.cli import main
+from peep_hook.core.hashes import hex_to_peep
 
 ROOT = Path(__file__).resolve().parent.parent
 

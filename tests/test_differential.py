@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-from peep_hook.hashes import hex_to_peep
+from peep_hook.core.hashes import hex_to_peep
 from tests._support.corpus import ELSEWHERE, Case, Scenario, World, corpus, materialise
 from tests._support.venvs import Result, Venv
 

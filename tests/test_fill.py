@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from peep_hook.support import version_tuple
+from peep_hook.core.pip_versions import version_tuple
 from tests._support.archives import (
     Archive,
     _sdist_files,
@@ -550,7 +550,7 @@ def test_fills_for_another_python_and_platform_as_pip_download_would(venv, index
 def test_fill_refuses_when_a_pip_internal_it_uses_has_changed_shape(monkeypatch):
     from pip._internal.index.package_finder import PackageFinder
 
-    from peep_hook.fill_pip import FillError, check_pip
+    from peep_hook.commands.fill.pip_index import FillError, check_pip
 
     def find_best_candidate(self: object, name: str, specifier: object = None) -> None:
         """A pip whose finder no longer takes the hashes to prefer."""

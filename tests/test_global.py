@@ -27,7 +27,7 @@ from typing import Any, Dict
 
 import pytest
 
-from peep_hook import cli, globalhook
+from peep_hook.commands import cli, global_hook
 from tests._support.archives import tampered, wheel
 from tests._support.index import Index
 from tests._support.interpreters import (
@@ -69,7 +69,7 @@ facts = {
 facts["wrapt_importable"] = find_spec("wrapt") is not None
 facts["peep_hook_importable"] = find_spec("peep_hook") is not None
 find_spec("pip")
-boot = sys.modules.get("peep_hook._bootstrap")
+boot = sys.modules.get("peep_hook.startup.bootstrap")
 facts["bootstrap_file"] = getattr(boot, "__file__", None)
 facts["global_home"] = getattr(boot, "_state", {}).get("global_home")
 print(json.dumps(facts))
@@ -117,31 +117,31 @@ def test_enable_twice_then_disable_restores_a_regular_sitecustomize_exactly(tmp_
     py_compile.compile(str(previous), cfile=cache_from_source(str(previous)), doraise=True)
     before = snapshot(stdlib)
 
-    globalhook.enable(str(stdlib), sources=sources)
+    global_hook.enable(str(stdlib), sources=sources)
 
     saved = stdlib / "peep-hook" / "saved-sitecustomize" / "sitecustomize.py"
-    assert previous.read_text().startswith(globalhook.MARKER)
+    assert previous.read_text().startswith(global_hook.MARKER)
     assert saved.read_bytes() == before["sitecustomize.py"][1]
     assert saved.stat().st_ino == before["sitecustomize.py"][4]  # the same file
     kept_bytecode = list((saved.parent / "pycache").iterdir())
     assert [p.name for p in kept_bytecode] == [Path(cache_from_source(str(previous))).name]
     assert (stdlib / "peep-hook" / "peep_hook" / "_bootstrap.py").is_file()
     assert (stdlib / "peep-hook" / "wrapt" / "__init__.py").read_text() == "STAND_IN = True\n"
-    detection = globalhook.detect(str(stdlib))
+    detection = global_hook.detect(str(stdlib))
     assert (detection.enabled, detection.saved, detection.problems) == (True, "file", [])
     ours = previous.read_bytes()
 
-    again = globalhook.enable(str(stdlib), sources=sources)
+    again = global_hook.enable(str(stdlib), sources=sources)
 
     assert again.enabled
     assert previous.read_bytes() == ours  # not chained to itself:
     assert saved.read_bytes() == before["sitecustomize.py"][1]  # the previous one is still kept
 
-    globalhook.disable(str(stdlib))
+    global_hook.disable(str(stdlib))
 
     assert snapshot(stdlib) == before  # bytes, mode, mtime, inode, bytecode; nothing added
     lines = []
-    assert not globalhook.disable(str(stdlib), say=lines.append).enabled
+    assert not global_hook.disable(str(stdlib), say=lines.append).enabled
     assert lines == ["the global hook was not enabled; nothing to do"]
     assert snapshot(stdlib) == before
 
@@ -152,7 +152,7 @@ def test_disable_leaves_no_trace_where_there_was_no_sitecustomize(tmp_path, sour
     (stdlib / "os.py").write_text("# stands for the stdlib\n")
     before = snapshot(stdlib)  # no __pycache__ either
 
-    detection = globalhook.enable(str(stdlib), sources=sources, policy="warn",
+    detection = global_hook.enable(str(stdlib), sources=sources, policy="warn",
                                   audit_log="/var/log/peep-hook.jsonl")
 
     assert detection.enabled and detection.saved is None
@@ -160,7 +160,7 @@ def test_disable_leaves_no_trace_where_there_was_no_sitecustomize(tmp_path, sour
     config = (stdlib / "peep-hook" / "peep-hook.ini").read_text()
     assert "policy = warn" in config and "audit_log = /var/log/peep-hook.jsonl" in config
 
-    globalhook.disable(str(stdlib))
+    global_hook.disable(str(stdlib))
 
     assert snapshot(stdlib) == before
 
@@ -168,14 +168,14 @@ def test_disable_leaves_no_trace_where_there_was_no_sitecustomize(tmp_path, sour
 def test_a_sitecustomize_replaced_after_enabling_is_left_alone_by_disable(tmp_path, sources):
     stdlib = tmp_path / "stdlib"
     stdlib.mkdir()
-    globalhook.enable(str(stdlib), sources=sources)
+    global_hook.enable(str(stdlib), sources=sources)
     (stdlib / "sitecustomize.py").write_text("# installed later by someone else\n")
 
-    detection = globalhook.detect(str(stdlib))
+    detection = global_hook.detect(str(stdlib))
     assert not detection.enabled
     assert "is not peep-hook's" in detection.problems[0]
 
-    globalhook.disable(str(stdlib))
+    global_hook.disable(str(stdlib))
 
     assert (stdlib / "sitecustomize.py").read_text() == "# installed later by someone else\n"
     assert not (stdlib / "peep-hook").exists()
@@ -195,7 +195,7 @@ def test_generated_sitecustomize_fails_closed_inside_pip_when_its_directory_is_g
         tmp_path, sources):
     stdlib = tmp_path / "stdlib"
     stdlib.mkdir()
-    globalhook.enable(str(stdlib), sources=sources)
+    global_hook.enable(str(stdlib), sources=sources)
     os.rename(stdlib / "peep-hook" / "peep_hook", tmp_path / "moved-away")
     download = ("from pip._internal.cli.main import main\n"
                 f"sys.exit(main(['download', '--no-index', '-d', {str(tmp_path)!r}, 'x']))")
@@ -218,7 +218,7 @@ def test_errors_of_the_previous_sitecustomize_stay_its_own_and_the_hook_still_st
     stdlib = tmp_path / "stdlib"
     stdlib.mkdir()
     (stdlib / "sitecustomize.py").write_text("raise RuntimeError('the old one failed')\n")
-    globalhook.enable(str(stdlib), sources=sources)
+    global_hook.enable(str(stdlib), sources=sources)
     path = str(stdlib / "sitecustomize.py")
     code = (
         "import runpy, sys\n"
@@ -228,7 +228,7 @@ def test_errors_of_the_previous_sitecustomize_stay_its_own_and_the_hook_still_st
         "waiting = any(getattr(f, '__name__', None) == '_peep_hook_global_watch'"
         " for f in sys.meta_path)\n"
         "find_spec('pip')\n"
-        "boot = sys.modules['peep_hook._bootstrap']\n"
+        "boot = sys.modules['peep_hook.startup.bootstrap']\n"
         "print(boot.HOME, waiting and boot in sys.meta_path)\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -253,7 +253,7 @@ def test_generated_sitecustomize_refuses_easy_install_fetches_below_a_protected_
         tmp_path, sources, below_pip):
     stdlib = tmp_path / "stdlib"
     stdlib.mkdir()
-    globalhook.enable(str(stdlib), sources=sources)
+    global_hook.enable(str(stdlib), sources=sources)
     fake = tmp_path / "fake" / "setuptools"
     fake.mkdir(parents=True)
     for name, text in OLD_SETUPTOOLS.items():
@@ -562,7 +562,7 @@ def _run_seeding(tmp: Path, python: Path) -> Dict[str, Any]:
     return facts
 
 
-# Appended to an environment's own peep_hook.pip_patches and wrapt: they
+# Appended to an environment's own peep_hook.hook.targets and wrapt: they
 # leave a file named for the module when imported.
 _MARKING = "\nopen({directory!r} + '/' + __name__, 'a').close()\n"
 
@@ -582,7 +582,7 @@ def _run_own_copy(tmp: Path, python: Path, wheelhouse: Path, hook_wheel: Path,
     assert made.returncode == 0, str(made)
     markers = tmp / "own-copy-markers"
     markers.mkdir()
-    for module in ("peep_hook/pip_patches.py", "wrapt/__init__.py"):
+    for module in ("peep_hook/hook/targets.py", "wrapt/__init__.py"):
         with open(owner.site_packages / module, "a") as f:
             f.write(_MARKING.format(directory=str(markers)))
     facts = {"plain": install(owner)}
@@ -594,7 +594,7 @@ def _run_own_copy(tmp: Path, python: Path, wheelhouse: Path, hook_wheel: Path,
 
 
 def _peep(path: Path) -> str:
-    from peep_hook.hashes import hex_to_peep
+    from peep_hook.core.hashes import hex_to_peep
     return hex_to_peep(_sha256(path))
 
 

@@ -5,7 +5,7 @@ import hashlib
 
 import pytest
 
-from peep_hook.hashes import (
+from peep_hook.core.hashes import (
     EMPTY_SHA256_HEX,
     MalformedHash,
     hex_to_peep,
@@ -66,7 +66,7 @@ def test_decoder_leniency_cannot_sneak_through():
 @pytest.mark.parametrize("strict_decoder", [True, False])
 def test_both_decoding_paths_accept_and_refuse_the_same(monkeypatch, strict_decoder):
     # Python 3.11+ decodes strictly; older Pythons take the round-trip path.
-    from peep_hook import hashes
+    from peep_hook.core import hashes
 
     if strict_decoder and not hashes.STRICT_BASE64:
         strict_decoder = False  # this Python has no strict decoder: test the other path

@@ -105,20 +105,20 @@ def test_installed_from_an_archive_not_among_todays_hashes_is_replaced_by_the_ve
 
 
 def test_a_record_whose_sha256_is_not_64_hex_digits_is_no_record(tmp_path):
-    from peep_hook import installed
+    from peep_hook.core import install_record
 
     dist_info = tmp_path / "alpha-1.0.dist-info"
     dist_info.mkdir()
     digest = "ab" * 32
     for value, read in [(digest, digest), (digest.upper(), None), ("ab", None),
                         ("not a hash", None), (None, None), (42, None)]:
-        (dist_info / installed.RECORD_NAME).write_text(json.dumps({"sha256": value}))
-        assert installed.read_record(str(tmp_path), "alpha", "1.0") == read, value
-        assert installed.load_record(str(dist_info)).sha256 == read, value
-    (dist_info / installed.RECORD_NAME).write_text("[]")
-    assert installed.read_record(str(tmp_path), "alpha", "1.0") is None
+        (dist_info / install_record.RECORD_NAME).write_text(json.dumps({"sha256": value}))
+        assert install_record.read_record(str(tmp_path), "alpha", "1.0") == read, value
+        assert install_record.load_record(str(dist_info)).sha256 == read, value
+    (dist_info / install_record.RECORD_NAME).write_text("[]")
+    assert install_record.read_record(str(tmp_path), "alpha", "1.0") is None
     with pytest.raises(ValueError):
-        installed.load_record(str(dist_info))
+        install_record.load_record(str(dist_info))
 
 
 def test_installed_with_a_record_that_is_not_a_sha256_is_reinstalled(venv, index, tmp_path):

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from peep_hook.hashes import peep_to_hex
-from peep_hook.lint import Finding, check, parse_requirement, read_requirements_file
+from peep_hook.commands.check import Finding, check, parse_requirement, read_requirements_file
+from peep_hook.core.hashes import peep_to_hex
 
 DATA = Path(__file__).parent / "data" / "peep-files"
 H1 = "L9XU_-gfdi3So-WEctaQoNu6N2Z3ZQYAOu4-16qor-8"

@@ -20,9 +20,9 @@ def test_a_pip_older_than_supported_is_called_unsupported(venv: Venv):
         import sys
         import pip
         pip.__version__ = "20.2.4"
-        sys.modules["peep_hook.pip_patches"] = None  # as an old pip's layout would fail
-        from peep_hook import _bootstrap
-        print(_bootstrap._load())
+        sys.modules["peep_hook.hook.targets"] = None  # as an old pip's layout would fail
+        from peep_hook.startup import bootstrap
+        print(bootstrap._load())
         """)
     result = venv.python_run("-c", script)
     assert result.returncode == 0, str(result)

@@ -5,7 +5,7 @@ import stat
 
 import pytest
 
-from peep_hook.pins import HANDOFF_ENV, HandoffError, Pins
+from peep_hook.core.hashed_pins import HANDOFF_ENV, HandoffError, Pins
 
 HEX_A = "a" * 64
 HEX_B = "b" * 64

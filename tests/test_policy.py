@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from peep_hook import policy
+from peep_hook.core import policy
 from tests._support.archives import tampered, wheel
 from tests._support.venvs import Venv, clean_env
 

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from peep_hook.hashes import hex_to_peep, peep_to_hex
-from peep_hook.port import PortError, to_peep, to_pip
-from peep_hook.reqfile import logical_lines, scan
+from peep_hook.commands.port import PortError, to_peep, to_pip
+from peep_hook.core.hashes import hex_to_peep, peep_to_hex
+from peep_hook.core.reqfile import logical_lines, scan
 
 DATA = Path(__file__).parent / "data" / "peep-files"
 H1 = "L9XU_-gfdi3So-WEctaQoNu6N2Z3ZQYAOu4-16qor-8"

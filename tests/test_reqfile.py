@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from peep_hook import hashes, reqfile
-from peep_hook.hashes import MalformedHash, peep_to_hex
-from peep_hook.reqfile import scan
+from peep_hook.core import hashes, reqfile
+from peep_hook.core.hashes import MalformedHash, peep_to_hex
+from peep_hook.core.reqfile import scan
 
 DATA = Path(__file__).parent / "data" / "peep-files"
 H1 = "L9XU_-gfdi3So-WEctaQoNu6N2Z3ZQYAOu4-16qor-8"

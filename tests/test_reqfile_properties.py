@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from pip._internal.req.req_file import COMMENT_RE as PIP_COMMENT_RE
 from pip._internal.req.req_file import ignore_comments, join_lines
 
-from peep_hook.reqfile import COMMENT_RE, FileHashes, logical_lines, scan
+from peep_hook.core.reqfile import COMMENT_RE, FileHashes, logical_lines, scan
 
 H1 = "L9XU_-gfdi3So-WEctaQoNu6N2Z3ZQYAOu4-16qor-8"
 H2 = "irsvHYaJCi37mJ-ad8_P0-R8KjVLAREXcTJviqJuAlQ"

@@ -1,4 +1,4 @@
-"""The global hook's sitecustomize (peep_hook/sitecustomize.py), in process.
+"""The global hook's sitecustomize (peep_hook/startup/sitecustomize.py), in process.
 
 Its functions run here on fake stdlib directories, with ``sys.meta_path`` and
 ``sys.modules`` restored afterwards; one case runs it in a fresh Python with a
@@ -19,8 +19,9 @@ from typing import Any, Dict, List
 import pytest
 
 import peep_hook
-from peep_hook import _bootstrap, globalhook
-from peep_hook import sitecustomize as hook_file
+from peep_hook.commands import global_hook
+from peep_hook.startup import bootstrap
+from peep_hook.startup import sitecustomize as hook_file
 
 PACKAGE = Path(peep_hook.__file__).resolve().parent
 
@@ -70,29 +71,29 @@ def top_level_constants(path: Path) -> Dict[str, Any]:
 
 
 def test_the_global_sitecustomize_copies_the_bootstraps_facts():
-    assert hook_file.PEEP_HOOK_WATCHED == _bootstrap.WATCHED
-    assert frozenset(hook_file.PEEP_HOOK_FETCHING) == _bootstrap.FETCHING_COMMANDS
-    assert hook_file.PEEP_HOOK_COMMAND_MODULE == _bootstrap._COMMAND_MODULE
-    assert hook_file.PEEP_HOOK_BELOW_PIP == _bootstrap.BELOW_PIP_ENV
+    assert hook_file.PEEP_HOOK_WATCHED == bootstrap.WATCHED
+    assert frozenset(hook_file.PEEP_HOOK_FETCHING) == bootstrap.FETCHING_COMMANDS
+    assert hook_file.PEEP_HOOK_COMMAND_MODULE == bootstrap._COMMAND_MODULE
+    assert hook_file.PEEP_HOOK_BELOW_PIP == bootstrap.BELOW_PIP_ENV
 
 
 def test_the_global_sitecustomize_names_the_bootstraps_module_and_file():
-    assert hook_file.PEEP_HOOK_BOOTSTRAP == _bootstrap.__name__
+    assert hook_file.PEEP_HOOK_BOOTSTRAP == bootstrap.__name__
     assert (PACKAGE.parent.joinpath(*hook_file.PEEP_HOOK_BOOTSTRAP_FILE)
-            == Path(_bootstrap.__file__).resolve())
+            == Path(bootstrap.__file__).resolve())
 
 
 def test_the_start_up_trampoline_copies_the_bootstraps_facts():
     # Read, not imported: importing it would put it on sys.meta_path.
     start = top_level_constants(PACKAGE / "_start.py")
 
-    assert start["_WATCHED"] == _bootstrap.PIP_MODULES
-    assert frozenset(start["_FETCHING"]) == _bootstrap.FETCHING_COMMANDS
-    assert start["_BELOW_PIP_ENV"] == _bootstrap.BELOW_PIP_ENV
+    assert start["_WATCHED"] == bootstrap.PIP_MODULES
+    assert frozenset(start["_FETCHING"]) == bootstrap.FETCHING_COMMANDS
+    assert start["_BELOW_PIP_ENV"] == bootstrap.BELOW_PIP_ENV
 
 
 def test_the_module_starts_with_the_marker_enable_and_disable_look_for():
-    assert globalhook.sitecustomize_source().startswith(globalhook.MARKER.encode())
+    assert global_hook.sitecustomize_source().startswith(global_hook.MARKER.encode())
 
 
 def test_enable_copies_the_module_byte_for_byte(tmp_path):
@@ -102,7 +103,7 @@ def test_enable_copies_the_module_byte_for_byte(tmp_path):
     wrapt.mkdir(parents=True)
     (wrapt / "__init__.py").write_text("STAND_IN = True\n")
 
-    globalhook.enable(str(stdlib), sources={"peep_hook": str(PACKAGE), "wrapt": str(wrapt)})
+    global_hook.enable(str(stdlib), sources={"peep_hook": str(PACKAGE), "wrapt": str(wrapt)})
 
     assert (stdlib / "sitecustomize.py").read_bytes() == Path(hook_file.__file__).read_bytes()
 
@@ -111,7 +112,7 @@ def test_under_any_other_name_the_module_only_defines_its_functions(isolated):
     import runpy
 
     before = list(sys.meta_path)
-    namespace = runpy.run_path(hook_file.__file__, run_name="peep_hook.sitecustomize")
+    namespace = runpy.run_path(hook_file.__file__, run_name="peep_hook.startup.sitecustomize")
 
     assert sys.meta_path == before
     assert callable(namespace["_peep_hook_main"])
@@ -224,13 +225,13 @@ def test_hand_over_starts_the_administrators_bootstrap_and_returns_its_answer(
     bootstrap = sys.modules[hook_file.PEEP_HOOK_BOOTSTRAP]
     assert spec == "spec of pip"
     assert bootstrap.started == [str(home)]
-    assert bootstrap.__file__ == globalhook.bootstrap_file(str(home))
+    assert bootstrap.__file__ == global_hook.bootstrap_file(str(home))
 
 
 def test_hand_over_replaces_an_environments_own_bootstrap(tmp_path, isolated):
     home = make_home(tmp_path, FAKE_BOOTSTRAP)
     own = type(sys)(hook_file.PEEP_HOOK_BOOTSTRAP)
-    own.__file__ = str(tmp_path / "venv" / "peep_hook" / "_bootstrap.py")
+    own.__file__ = str(tmp_path / "venv" / "peep_hook" / "bootstrap.py")
     isolated.setitem(sys.modules, hook_file.PEEP_HOOK_BOOTSTRAP, own)
 
     hook_file._peep_hook_hand_over(str(home))
@@ -305,7 +306,7 @@ STAND_IN_PIP = {
 def test_without_its_directory_the_file_refuses_pips_fetching_commands_alone(tmp_path):
     stdlib = tmp_path / "stdlib"
     stdlib.mkdir()
-    (stdlib / "sitecustomize.py").write_bytes(globalhook.sitecustomize_source())
+    (stdlib / "sitecustomize.py").write_bytes(global_hook.sitecustomize_source())
     for name, text in STAND_IN_PIP.items():
         path = tmp_path / "fake" / "pip" / name
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -21,8 +21,8 @@ import zipfile
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from peep_hook import installed
-from peep_hook.cli import main
+from peep_hook.commands.cli import main
+from peep_hook.core import install_record
 from tests._support.archives import Archive, sdist, tampered, wheel
 from tests._support.index import Index
 from tests._support.venvs import Result, Venv, run
@@ -364,8 +364,8 @@ def test_deep_sees_a_module_changed_with_its_record_lines_rewritten(
         p["path"] for p in kinds(result)["archive-mismatch"]}
 
     # The peep-hook record rewritten too (its bytecode hashes, its RECORD line).
-    record = site / "alpha-1.0.dist-info" / installed.RECORD_NAME
-    rewrite(site, "alpha-1.0.dist-info", f"alpha-1.0.dist-info/{installed.RECORD_NAME}",
+    record = site / "alpha-1.0.dist-info" / install_record.RECORD_NAME
+    rewrite(site, "alpha-1.0.dist-info", f"alpha-1.0.dist-info/{install_record.RECORD_NAME}",
             json.dumps({**json.loads(record.read_text()), "bytecode": {
                 f"alpha/{CACHED}": "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(
                     cached.read_bytes()).digest()).decode().rstrip("=")}}).encode())
@@ -587,7 +587,7 @@ def unpack(archive: Archive, site: Path, *, record: bool = True) -> None:
     with zipfile.ZipFile(path) as zf:
         zf.extractall(site)
     if record:
-        installed.write_record(archive.name, str(path), [str(site)], archive.sha256)
+        install_record.write_record(archive.name, str(path), [str(site)], archive.sha256)
 
 
 def check(tmp_path: Path, text: str | None, *extra: str) -> dict:
@@ -706,7 +706,7 @@ def test_pyc_files_without_source_or_of_another_python_are_not_taken_on_trust(tm
 
 
 def test_deep_console_scripts_are_pips_templates_and_nothing_else():
-    from peep_hook.verify_deep import _script_body_ok
+    from peep_hook.commands.verify_deep import _script_body_ok
 
     pip_20 = (b"# -*- coding: utf-8 -*-\nimport re\nimport sys\n\nfrom m import f\n\n"
               b"if __name__ == '__main__':\n"
@@ -744,14 +744,14 @@ def test_verify_imports_pip_only_to_fetch_archives_for_deep(tmp_path):
     req = tmp_path / "requirements.txt"
     req.write_text(alpha.peep_block())
     code = ("import contextlib, io, sys\n"
-            "from peep_hook.cli import main\n"
+            "from peep_hook.commands.cli import main\n"
             "with contextlib.redirect_stdout(io.StringIO()):\n"
             f"    main(['verify', '--path', {str(tmp_path / 'site')!r}])\n"
             f"    main(['verify', '--deep', '--archives', {str(tmp_path)!r}, '--path', "
             f"{str(tmp_path / 'site')!r}, '-r', {str(req)!r}])\n"
             "print(sorted({m.split('.')[0] for m in sys.modules} & {'pip', 'wrapt'}))\n")
     result = run([sys.executable, "-c", code], cwd=tmp_path,
-                 env={"PYTHONPATH": str(Path(installed.__file__).parents[1])})
+                 env={"PYTHONPATH": str(Path(install_record.__file__).parents[1])})
     assert result.stdout.strip() == "[]", str(result)
 
 
@@ -770,7 +770,7 @@ def test_two_files_that_pin_different_versions_of_one_project_are_reported(tmp_p
 
 
 def test_deep_compiles_in_a_pool_with_the_serial_loop_s_results(monkeypatch):
-    from peep_hook import bytecode
+    from peep_hook.core import bytecode
 
     good = [bytecode.Job(pyc(f"X = {i}\n"), f"X = {i}\n".encode(), "somewhere.py", 0)
             for i in range(6)]

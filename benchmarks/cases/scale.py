@@ -1,4 +1,4 @@
-"""Large requirements files: peep_hook.reqfile.scan in-process, and pip's
+"""Large requirements files: peep_hook.core.reqfile.scan in-process, and pip's
 parse_requirements hooked and unhooked in a child."""
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def run(options, args):
     elapsed = time.perf_counter() - start
     hashed = sum(1 for r in reqs
                  if len(((r.options or {}).get("hashes") or {}).get("sha256", ())) == 3)
-    print("RESULT", elapsed, len(reqs), hashed, int("peep_hook.pip_patches" in sys.modules))
+    print("RESULT", elapsed, len(reqs), hashed, int("peep_hook.hook.targets" in sys.modules))
     return 0
 
 command.run = run
@@ -76,9 +76,9 @@ def bench_scale(world: World | None, plan: Plan) -> list[Row]:
 
 def _scan_rows(plan: Plan) -> tuple[list[Row], dict[int, dict[str, float]]]:
     """reqfile.scan in-process: the rows, and the detail per size for the report."""
-    from peep_hook import hashes, reqfile  # the checkout's, stdlib only
+    from peep_hook.core import hashes, reqfile  # the checkout's, stdlib only
 
-    log("scale: peep_hook.reqfile.scan in-process")
+    log("scale: peep_hook.core.reqfile.scan in-process")
     rows, per_req = [], {}
     world_info = {}
     for n in plan.scale_sizes:

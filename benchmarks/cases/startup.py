@@ -60,7 +60,7 @@ def bench_startup_global(world: World, plan: Plan) -> list[Row]:
     measure([hooked, "-m", "peep_hook", "enable", "--global"],
             env={"PYTHONPATH": str(target)}, cwd=world.tmp, timeout=600)
     check = ("import sys; print(any(getattr(f, '__name__', None) == '_peep_hook_global_watch'"
-             " for f in sys.meta_path), 'peep_hook._bootstrap' in sys.modules)")
+             " for f in sys.meta_path), 'peep_hook.startup.bootstrap' in sys.modules)")
     if measure([hooked, "-c", check]).output.split() != ["True", "False"]:
         raise BenchError("the global hook does not wait for pip in the hooked copy")
     if measure([plain, "-c", check]).output.split() != ["False", "False"]:

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, Iterator, List, Optional, Sequence, Union
 
-from peep_hook.hashes import hex_to_peep
+from peep_hook.core.hashes import hex_to_peep
 from tests._support.archives import Archive, backend_wheel, sdist, tampered, wheel
 from tests._support.index import Index, canonical
 

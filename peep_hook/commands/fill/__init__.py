@@ -1,0 +1,3 @@
+"""``peep-hook fill``: add the missing hashes to requirements files, asking
+pip's own finder and session (imported only when fill runs).
+"""
