@@ -64,7 +64,7 @@ def test_everything_gone_but_the_pth_names_it_and_python_still_runs(make_venv, i
 
 def test_module_of_the_hook_failing_to_import_refuses_in_pip(make_venv, index, tmp_path):
     venv = make_venv()
-    (venv.site_packages / "peep_hook" / "report.py").write_text("raise ImportError('boom')\n")
+    (venv.site_packages / "peep_hook" / "core" / "messages.py").write_text("raise ImportError('boom')\n")
 
     result = _request(venv, index, tmp_path)
 

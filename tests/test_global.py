@@ -125,7 +125,7 @@ def test_enable_twice_then_disable_restores_a_regular_sitecustomize_exactly(tmp_
     assert saved.stat().st_ino == before["sitecustomize.py"][4]  # the same file
     kept_bytecode = list((saved.parent / "pycache").iterdir())
     assert [p.name for p in kept_bytecode] == [Path(cache_from_source(str(previous))).name]
-    assert (stdlib / "peep-hook" / "peep_hook" / "_bootstrap.py").is_file()
+    assert (stdlib / "peep-hook" / "peep_hook" / "startup" / "bootstrap.py").is_file()
     assert (stdlib / "peep-hook" / "wrapt" / "__init__.py").read_text() == "STAND_IN = True\n"
     detection = global_hook.detect(str(stdlib))
     assert (detection.enabled, detection.saved, detection.problems) == (True, "file", [])
@@ -208,7 +208,7 @@ def test_generated_sitecustomize_fails_closed_inside_pip_when_its_directory_is_g
 
     assert refused.returncode == 1, refused
     assert "global hook in" in refused.stderr and "could not start" in refused.stderr
-    assert "_bootstrap.py" in refused.stderr
+    assert "startup/bootstrap.py" in refused.stderr
     assert (plain.returncode, plain.stdout, plain.stderr) == (0, "ok\n", "")
     assert listing.returncode == 0, listing
 
@@ -690,7 +690,7 @@ def test_status_reports_the_global_hook_and_pip(scenario):
         assert info["hooks"]["per_environment"] == []
         assert info["policy"]["mode"] == "strict" and info["policy"]["source"] == "default"
         assert info["audit_log"]["path"] is None
-        assert info["bootstrap"] == os.path.join(home, "peep_hook", "_bootstrap.py")
+        assert info["bootstrap"] == os.path.join(home, "peep_hook", "startup", "bootstrap.py")
     assert base["virtual_environment"] is False and venv["virtual_environment"] is True
     assert base["pip"]["version"] is None  # the copy's site-packages is empty
     assert venv["pip"] == {"version": scenario["pip_version"], "support": "supported",

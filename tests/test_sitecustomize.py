@@ -231,7 +231,7 @@ def test_hand_over_starts_the_administrators_bootstrap_and_returns_its_answer(
 def test_hand_over_replaces_an_environments_own_bootstrap(tmp_path, isolated):
     home = make_home(tmp_path, FAKE_BOOTSTRAP)
     own = type(sys)(hook_file.PEEP_HOOK_BOOTSTRAP)
-    own.__file__ = str(tmp_path / "venv" / "peep_hook" / "bootstrap.py")
+    own.__file__ = str(tmp_path / "venv" / "peep_hook" / "startup" / "bootstrap.py")
     isolated.setitem(sys.modules, hook_file.PEEP_HOOK_BOOTSTRAP, own)
 
     hook_file._peep_hook_hand_over(str(home))

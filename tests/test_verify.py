@@ -751,7 +751,7 @@ def test_verify_imports_pip_only_to_fetch_archives_for_deep(tmp_path):
             f"{str(tmp_path / 'site')!r}, '-r', {str(req)!r}])\n"
             "print(sorted({m.split('.')[0] for m in sys.modules} & {'pip', 'wrapt'}))\n")
     result = run([sys.executable, "-c", code], cwd=tmp_path,
-                 env={"PYTHONPATH": str(Path(install_record.__file__).parents[1])})
+                 env={"PYTHONPATH": str(Path(install_record.__file__).parents[2])})
     assert result.stdout.strip() == "[]", str(result)
 
 

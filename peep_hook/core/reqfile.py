@@ -1,4 +1,5 @@
-"""Reading peep hash comments out of the raw text of a requirements file.
+"""Requirements files, read in one place: peep hash comments, logical lines,
+options, pip's ``--hash``, decoding.
 
 pip strips comments before anything else sees a requirements file, so the hook
 scans the raw text itself, under peep's block rules:

@@ -1,4 +1,4 @@
-"""Installed: what is already installed, and the record of what was verified.
+"""Reinstall: what is already installed stays only if its record is a hash given now.
 
 pip trusts whatever is installed ("Requirement already satisfied"). Each wheel
 peep-hook installs gets a record of the archive's verified hash
