@@ -486,13 +486,13 @@ def test_deep_checks_a_distribution_built_from_its_sdist_against_the_wheel_kept_
 
 
 def pip_config(tmp_path: Path, index_url: str, find_links: Path,
-               cache: str = "cache") -> dict[str, str]:
+               cache: str = "cache", retries: str = "") -> dict[str, str]:
     """pip's configuration naming the index (and find-links for pip, wrapt and
     peep-hook), with a cache of its own: the only way verify learns of them.
     127.0.0.1 is a trusted host: pip caches only from those and from HTTPS."""
     config = tmp_path / "pip.conf"
     config.write_text(f"[global]\nindex-url = {index_url}\nfind-links = {find_links}\n"
-                      "trusted-host = 127.0.0.1\n")
+                      "trusted-host = 127.0.0.1\n" + (f"retries = {retries}\n" if retries else ""))
     return {"PIP_CONFIG_FILE": str(config), "PIP_CACHE_DIR": str(tmp_path / cache)}
 
 
@@ -565,9 +565,9 @@ def test_deep_names_a_distribution_the_configured_index_cannot_give(
                               **pip_config(tmp_path, other.url, tooling_dir))
     finally:
         other.close()
-    index.close()  # down, and an empty cache
-    down = peep_verify(venv, *deep, cwd=tmp_path,
-                       **pip_config(tmp_path, index.url, tooling_dir, cache="empty-cache"))
+    index.close()  # down, and an empty cache; pip's retries would only take time
+    down = peep_verify(venv, *deep, cwd=tmp_path, **pip_config(
+        tmp_path, index.url, tooling_dir, cache="empty-cache", retries="0"))
 
     assert lacking.returncode == 1, str(lacking)
     [problem] = kinds(lacking)["no-archive"]
