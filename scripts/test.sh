@@ -55,40 +55,25 @@ fi
 # - lint;
 # - the whole suite on the newest pip (Python 3.11);
 # - on the oldest pip (3.11), all but the tests that do not depend on the pip
-#   under test: the pure-Python units (requirements-file scanning, hashes,
-#   lint, port) and the global hook's scenarios, whose pips are the
-#   interpreter's own (ensurepip's, virtualenv's); fill and verify --deep use
-#   pip's finder and session, so their tests run there;
-# - the tests of the holes an attacker's review found (tests/test_attacks.py,
-#   test_arming.py, test_messages.py), of a pip run below a protected pip
-#   (test_nested_pip.py), of everyday workflows (test_workflows.py) and
-#   verify --deep's proofs (test_verify.py, the --deep cases) on the
-#   two middle pips and on every other Python with the newest pip it
-#   supports, two environments at a time; on 3.8
-#   and 3.9 also the distributions' patched ensurepip under the global hook;
-# - the slow cases.
+#   under test: the pure-Python units (requirements files, hashes, check,
+#   port, the layout's import rules, the global sitecustomize's units) and the
+#   global hook's scenarios, whose pips are the interpreter's own (ensurepip's,
+#   virtualenv's); fill and verify --deep use pip's finder and session, so
+#   their tests run there;
+# - the tests marked `core` (the holes attackers' reviews found, a pip below a
+#   protected pip, everyday workflows, verify --deep's proofs, and on 3.8 and
+#   3.9 the distributions' patched ensurepip) on the two middle pips and on
+#   every other Python with the newest pip it supports, and the slow cases,
+#   two environments at a time;
 # `-m full` runs everything everywhere.
-# verify --deep's proofs, which get archives through pip's finder and session:
-DEEP=$(for t in a_clean_environment_with_shipped_pyc_is_clean \
-        sees_a_module_changed_with_its_record_lines_rewritten \
-        names_a_distribution_whose_archive_is_unreachable \
-        gets_the_archives_from_pip_s_configured_index \
-        names_a_distribution_the_configured_index_cannot_give \
-        compares_what_a_wheel_installs_outside_site_packages; do
-    printf 'tests/test_verify.py::test_deep_%s ' "$t"; done)
-CORE="tests/test_attacks.py tests/test_arming.py tests/test_messages.py
-    tests/test_nested_pip.py tests/test_workflows.py $DEEP"
 PIP_INDEPENDENT="tests/test_reqfile.py tests/test_reqfile_properties.py tests/test_hashes.py
-    tests/test_lint.py tests/test_port.py
+    tests/test_lint.py tests/test_port.py tests/test_layout.py tests/test_sitecustomize.py
     tests/test_units.py tests/test_global.py tests/test_bootstrap_steps.py"
 IGNORED=$(for f in $PIP_INDEPENDENT; do printf -- '--ignore=%s ' "$f"; done)
-DISTRO="tests/test_global.py::test_python_m_venv_works_under_the_hook_with_a_distributions_patched_ensurepip"
+CORE_ENVS=pip-23.2.1,pip-25.3,py38-pip-25.0.1,py39-pip-26.0.1,py310-pip-26.3,py312-pip-26.3,py313-pip-26.3
 .venv-tools/bin/tox -e lint
 .venv-tools/bin/tox -e pip-26.3
 # shellcheck disable=SC2086  # one argument per option
 .venv-tools/bin/tox -e pip-20.3.4 -- $IGNORED
-# shellcheck disable=SC2086  # one argument per file
-.venv-tools/bin/tox -p 2 -e pip-23.2.1,pip-25.3,py310-pip-26.3,py312-pip-26.3,py313-pip-26.3 -- $CORE
-# shellcheck disable=SC2086
-.venv-tools/bin/tox -p 2 -e py38-pip-25.0.1,py39-pip-26.0.1 -- $CORE "$DISTRO"
-exec .venv-tools/bin/tox -e slow
+# slow first: one long pytest process beside the others (its own -m wins).
+exec .venv-tools/bin/tox -p 2 -e "slow,$CORE_ENVS" -- -m core

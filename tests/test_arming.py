@@ -25,6 +25,9 @@ from tests._support.drivers import (
 from tests._support.outcomes import refused
 from tests._support.venvs import Venv, pip_wheel_in
 
+# CI runs these on every pip and Python it tests (scripts/test.sh).
+pytestmark = pytest.mark.core
+
 
 def _requirements(tmp_path: Path, *archives) -> Path:
     path = tmp_path / "requirements.txt"

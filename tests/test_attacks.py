@@ -46,6 +46,9 @@ from tests._support.servers import ANY_LOCAL_PORT, base_url, serve, stop
 from tests._support.swap import swap_inside_pip
 from tests._support.venvs import Result, Venv, run
 
+# CI runs these on every pip and Python it tests (scripts/test.sh).
+pytestmark = pytest.mark.core
+
 
 def source_directory(archive: Archive, parent: Path, dirname: str) -> Path:
     """Unpack an sdist (whose backend leaves a marker when run) as a directory

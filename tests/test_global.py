@@ -861,6 +861,7 @@ if sys.version_info >= (3, 10):
 # (/usr/share/python-wheels) instead of ensurepip/_bundled. The patch is to
 # 3.8's and 3.9's ensurepip source, so the test exists for those only.
 if sys.version_info < (3, 10):
+    @pytest.mark.core
     def test_python_m_venv_works_under_the_hook_with_a_distributions_patched_ensurepip(
             tmp_path, wheelhouse, hook_wheel, pip_version):
         python = copy_base_interpreter(tmp_path / "python")

@@ -6,11 +6,16 @@ import dataclasses
 import sys
 import textwrap
 
+import pytest
+
 from tests._support.archives import backend_wheel, source_tree, tampered, wheel
 from tests._support.index import Index
 from tests._support.outcomes import refused, write
 from tests._support.pips import PIP
 from tests._support.venvs import Venv
+
+# CI runs these on every pip and Python it tests (scripts/test.sh).
+pytestmark = pytest.mark.core
 
 
 def test_a_pip_older_than_supported_is_called_unsupported(venv: Venv):

@@ -13,6 +13,9 @@ import pytest
 from tests._support.nested import publish_nested_pip_project
 from tests._support.venvs import Venv
 
+# CI runs these on every pip and Python it tests (scripts/test.sh).
+pytestmark = pytest.mark.core
+
 
 @pytest.mark.parametrize("in_process", [False, True], ids=["child", "in-process"])
 def test_a_pip_run_by_a_build_backend_installs_nothing_unhashed(

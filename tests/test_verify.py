@@ -21,6 +21,8 @@ import zipfile
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+import pytest
+
 from peep_hook.commands.cli import main
 from peep_hook.core import install_record
 from tests._support.archives import Archive, sdist, tampered, wheel
@@ -324,6 +326,7 @@ def rewrite(site: Path, dist_info: str, path: str, data: bytes) -> None:
     record.write_text("\n".join(rows) + "\n")
 
 
+@pytest.mark.core  # verify --deep's proofs: pip's finder and session
 def test_deep_a_clean_environment_with_shipped_pyc_is_clean(venv, index, tmp_path, wheelhouse,
                                                             pip_version, hook_wheel):
     alpha = wheel("alpha", "1.0", files={f"alpha/{CACHED}": pyc("VERSION = 'stale'\n")})
@@ -342,6 +345,7 @@ def test_deep_a_clean_environment_with_shipped_pyc_is_clean(venv, index, tmp_pat
         "alpha": "archive", "pip": "archive", "wrapt": "archive", "peep_hook": "archive"}
 
 
+@pytest.mark.core  # verify --deep's proofs: pip's finder and session
 def test_deep_sees_a_module_changed_with_its_record_lines_rewritten(
         venv, index, tmp_path, wheelhouse, pip_version, hook_wheel):
     alpha, beta, req = two_wheels(index, tmp_path)
@@ -375,6 +379,7 @@ def test_deep_sees_a_module_changed_with_its_record_lines_rewritten(
     assert {p["distribution"] for p in kinds(again)["archive-mismatch"]} == {"alpha"}
 
 
+@pytest.mark.core  # verify --deep's proofs: pip's finder and session
 def test_deep_compares_what_a_wheel_installs_outside_site_packages(
         venv, index, tmp_path, wheelhouse, pip_version, hook_wheel):
     # .data/scripts (pip rewrites "#!python"), headers and data, where pip puts them.
@@ -410,6 +415,7 @@ def test_deep_compares_what_a_wheel_installs_outside_site_packages(
             path.unlink(missing_ok=True)
 
 
+@pytest.mark.core  # verify --deep's proofs: pip's finder and session
 def test_deep_names_a_distribution_whose_archive_is_unreachable(
         venv, index, tmp_path, wheelhouse, pip_version, hook_wheel):
     alpha, beta, req = two_wheels(index, tmp_path)
@@ -496,6 +502,7 @@ def pip_config(tmp_path: Path, index_url: str, find_links: Path,
     return {"PIP_CONFIG_FILE": str(config), "PIP_CACHE_DIR": str(tmp_path / cache)}
 
 
+@pytest.mark.core  # verify --deep's proofs: pip's finder and session
 def test_deep_gets_the_archives_from_pip_s_configured_index(
         venv, index, tmp_path, wheelhouse, pip_version, hook_wheel):
     alpha, beta, req = two_wheels(index, tmp_path)
@@ -552,6 +559,7 @@ def test_deep_takes_an_archive_pip_cached_without_downloading_it_again(
         assert cached.returncode == 0, str(cached)
 
 
+@pytest.mark.core  # verify --deep's proofs: pip's finder and session
 def test_deep_names_a_distribution_the_configured_index_cannot_give(
         venv, index, tmp_path, wheelhouse, pip_version, hook_wheel):
     alpha, beta, req = two_wheels(index, tmp_path)

@@ -11,6 +11,9 @@ from tests._support.outcomes import refused, write
 from tests._support.pips import RESOLVERS
 from tests._support.venvs import Venv
 
+# CI runs these on every pip and Python it tests (scripts/test.sh).
+pytestmark = pytest.mark.core
+
 
 def test_block_for_a_wildcard_dependency_pins_the_version_pip_chose(
         venv: Venv, index: Index, tmp_path):
