@@ -64,7 +64,7 @@ fi
 #   protected pip, everyday workflows, verify --deep's proofs, and on 3.8 and
 #   3.9 the distributions' patched ensurepip) on the two middle pips and on
 #   every other Python with the newest pip it supports, and the slow cases,
-#   two environments at a time;
+#   three environments at a time;
 # `-m full` runs everything everywhere.
 PIP_INDEPENDENT="tests/test_reqfile.py tests/test_reqfile_properties.py tests/test_hashes.py
     tests/test_lint.py tests/test_port.py tests/test_layout.py tests/test_sitecustomize.py
@@ -72,8 +72,9 @@ PIP_INDEPENDENT="tests/test_reqfile.py tests/test_reqfile_properties.py tests/te
 IGNORED=$(for f in $PIP_INDEPENDENT; do printf -- '--ignore=%s ' "$f"; done)
 CORE_ENVS=pip-23.2.1,pip-25.3,py38-pip-25.0.1,py39-pip-26.0.1,py310-pip-26.3,py312-pip-26.3,py313-pip-26.3
 .venv-tools/bin/tox -e lint
-.venv-tools/bin/tox -e pip-26.3
+# Alone, an environment keeps two cores busier with four workers than with two.
+PEEP_HOOK_TEST_WORKERS=4 .venv-tools/bin/tox -e pip-26.3
 # shellcheck disable=SC2086  # one argument per option
-.venv-tools/bin/tox -e pip-20.3.4 -- $IGNORED
+PEEP_HOOK_TEST_WORKERS=4 .venv-tools/bin/tox -e pip-20.3.4 -- $IGNORED
 # slow first: one long pytest process beside the others (its own -m wins).
-exec .venv-tools/bin/tox -p 2 -e "slow,$CORE_ENVS" -- -m core
+exec .venv-tools/bin/tox -p 3 -e "slow,$CORE_ENVS" -- -m core
