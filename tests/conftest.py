@@ -49,8 +49,11 @@ def wheelhouse() -> Path:
 @pytest.fixture(scope="session")
 def hook_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """peep-hook's wheel, built without network from a copy of this checkout,
-    once per run."""
-    with locked(tmp_path_factory, f"peep-hook-wheel-{source_digest()}") as shared:
+    once per run, or once for every tox environment (PEEP_HOOK_TEST_WHEELS):
+    the name holds a digest of the sources."""
+    shared_by_envs = os.environ.get("PEEP_HOOK_TEST_WHEELS")
+    with locked(tmp_path_factory, f"peep-hook-wheel-{source_digest()}",
+                Path(shared_by_envs) if shared_by_envs else None) as shared:
         built = sorted((shared / "dist").glob("peep_hook-*.whl"))
         if built:
             return built[0]

@@ -24,10 +24,12 @@ def run_directory(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @contextmanager
-def locked(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[Path]:
-    """The run's directory ``name``, held by this worker alone until the block ends."""
-    shared = run_directory(tmp_path_factory) / name
-    shared.mkdir(exist_ok=True)
+def locked(tmp_path_factory: pytest.TempPathFactory, name: str,
+           parent: Path | None = None) -> Iterator[Path]:
+    """The run's directory ``name`` (or ``parent``'s), held by this worker alone
+    until the block ends."""
+    shared = (parent or run_directory(tmp_path_factory)) / name
+    shared.mkdir(parents=True, exist_ok=True)
     with open(shared / "lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         yield shared
