@@ -563,6 +563,6 @@ def _import_private(name):
         except BaseException:
             sys.modules.pop(top, None)
             raise
-        if top == "peep_hook":
-            package._bootstrap = me
+    # This module stays in sys.modules under its own name, so that
+    # ``from peep_hook.startup import bootstrap`` finds it, never a second copy.
     __import__(name)
