@@ -128,7 +128,7 @@ def _policy_and_audit(environ: Mapping[str, str], detection: global_hook.Detecti
     try:
         setting = policy.current(environ, config_path=config_path)
     except policy.ConfigError as exc:
-        # pip_patches then refuses every fetching command: closed, not open.
+        # hook/targets.py then refuses every fetching command: closed, not open.
         return ({"mode": policy.STRICT, "source": str(config_path), "warning": None,
                  "error": f"{exc}; pip refuses to install, download or build "
                           "until it is fixed"},

@@ -38,7 +38,7 @@ trusted for nothing but bytes to hash.
 
 Import boundary: ``verify`` is a command that does not import pip, and this
 module does not either at import time; only :func:`fetch`, on the ``--deep``
-path without ``--archives``, imports pip, lazily, through ``fill_pip``.
+path without ``--archives``, imports pip, lazily, through ``fill/pip_index.py``.
 Everything else is standard library, like plain ``verify``.
 """
 

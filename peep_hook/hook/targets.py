@@ -164,7 +164,7 @@ PATCHES: tuple[Patch, ...] = (
           ("name", "wheel_path", "scheme"), reinstall.record_verified_archive, optional=True),
     Patch("pip._internal.exceptions", "HashError.__str__", (), enforce.explain_hash_error),
     Patch("pip._internal.exceptions", "HashErrors.__str__", (), enforce.explain_hash_errors),
-    # Both resolvers: every missing hash in one run (patches/collect_missing.py).
+    # Both resolvers: every missing hash in one run (hook/collect_missing.py).
     Patch("pip._internal.resolution.resolvelib.resolver", "Resolver.resolve",
           ("root_reqs", "check_supported_wheels"), collect_missing.collect_missing_hashes),
     Patch("pip._internal.resolution.legacy.resolver", "Resolver.resolve",

@@ -6,7 +6,7 @@ update put in its app-data, or from one found in an ``--extra-search-dir``.
 Under a global hook the bootstrap wraps ``virtualenv.seed.wheels.get_wheel``
 (which every seeder asks) and each wheel it returns must be, by content, one
 of the wheels embedded in the installed virtualenv as its ``RECORD`` lists
-them (the rule ``virtualenv --seeder pip`` meets in pip, patches/enforce.py),
+them (the rule ``virtualenv --seeder pip`` meets in pip, hook/enforce.py),
 or one that virtualenv's ``download_wheel`` had pip fetch in this process
 (``--download``): that pip is this interpreter's, hooked, so it fetched only
 what hashed pins in pip's configuration allow. Anything else stops virtualenv

@@ -58,8 +58,9 @@ def _peep_hook_main(namespace: "Dict[str, Any]") -> None:
     except Exception:
         home, saved = None, None
     try:
-        # Not where pip's build environment runs this from its own file (patches/
-        # isolation.py): pip's isolation leaves the previous file out, as without the hook.
+        # Not where pip's build environment runs this from its own file
+        # (hook/build_isolation.py): pip's isolation leaves the previous file
+        # out, as without the hook.
         if saved is not None and not namespace.get("_peep_hook_chained"):
             _peep_hook_run_previous(saved, namespace)
     finally:

@@ -53,7 +53,7 @@ _API: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("pip._internal.network.utils", "response_chunks", ("response", "chunk_size")),
     ("pip._internal.utils.hashes", "Hashes.__init__", ("hashes",)),
     ("pip._internal.models.wheel", "Wheel.__init__", ("filename",)),
-    ("pip._vendor.resolvelib", "Resolver.resolve", ("requirements",)),  # fill_resolve
+    ("pip._vendor.resolvelib", "Resolver.resolve", ("requirements",)),  # fill/resolve.py
 )
 #: Methods of pip's download command object (pip-tools' entry points).
 _COMMAND_API: tuple[tuple[str, tuple[str, ...]], ...] = (
